@@ -1,0 +1,225 @@
+"""platform_mgr: the concept-verification platform programme of a science and technology commission."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, g, jsonify, render_template, request, session as flask_session
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+from .config import ROOT, Config, load_secret_key
+
+__version__ = "0.1.0"
+
+
+def create_app(config: type | dict | None = None) -> Flask:
+    """Build an app. ``config`` is a Config class or a mapping of overrides (tests pass their own)."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=os.environ.get("INSTANCE_PATH") or str(ROOT / "instance"),
+    )
+    app.config.from_object(Config)
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+        app.config["INSTANCE_PATH"] = app.config.get("INSTANCE_PATH") or app.instance_path
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = load_secret_key(app.instance_path)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = app.config.get("DATABASE_URL") or (
+            "sqlite:///" + str(Path(app.instance_path) / "platform_mgr.sqlite3"))
+    if not app.config.get("UPLOAD_DIR"):
+        app.config["UPLOAD_DIR"] = str(Path(app.instance_path) / "uploads")
+    app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024 + 64 * 1024
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_template_helpers(app)
+    _register_error_handlers(app)
+    _register_security_headers(app)
+
+    from .cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from . import db
+    from .extensions import babel, bootstrap, csrf, login_manager
+    from .i18n import select_locale
+
+    db.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Shanghai")
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from .models import User
+
+        uid, _sep, epoch = (user_id or "").partition(":")
+        if not uid.isdigit():
+            return None
+        user = db.get_session().get(User, int(uid))
+        if user is None or not user.active or str(user.session_epoch) != epoch:
+            return None  # a password change (new epoch) ends this session
+        return user
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        from flask import flash, redirect, url_for
+
+        if request.accept_mimetypes.best == "application/json":
+            return jsonify({"error": {"code": "unauthorized", "message": _("Please sign in."), "fields": {}}}), 401
+        flash(_("Please sign in to continue."), "info")
+        return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
+
+    @app.before_request
+    def remember_language():
+        from .i18n import parse_lang
+
+        chosen = parse_lang(request.args.get("lang"))
+        if not chosen or request.blueprint in ("api", "api_docs"):
+            return
+        g.lang = chosen
+        flask_session["lang"] = chosen
+        from flask_login import current_user
+
+        # stored as the user's preference on safe requests (a write request keeps its single transaction)
+        if request.method in ("GET", "HEAD") and current_user.is_authenticated and current_user.preferred_lang != chosen:
+            from .db import new_session
+            from .models import User
+            from .services.users import set_preferred_lang
+
+            with new_session(write=True) as s:  # its own short write transaction, even on a GET
+                user = s.get(User, current_user.id)
+                set_preferred_lang(s, user, chosen)
+                s.commit()
+            from sqlalchemy.orm.attributes import set_committed_value
+
+            set_committed_value(current_user._get_current_object(), "preferred_lang", chosen)  # no second write
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .api import bp as api_bp
+    from .api import docs_bp
+    from .extensions import csrf
+    from .web.auth.routes import bp as auth_bp
+    from .web.main.routes import bp as main_bp
+    from .web.platforms.routes import bp as platforms_bp
+    from .web.projects.routes import bp as projects_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(platforms_bp)
+    app.register_blueprint(projects_bp)
+    csrf.exempt(api_bp)  # bearer tokens, no cookies: CSRF does not apply
+    app.register_blueprint(api_bp)
+    app.register_blueprint(docs_bp)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from . import i18n, labels, permissions
+    from .web.helpers import actor
+
+    app.jinja_env.globals.update(
+        perms=permissions, current_actor=actor, pick=i18n.pick, lang_code=i18n.lang_code, labels=labels,
+    )
+    app.jinja_env.filters.update(dt=i18n.format_dt, d=i18n.format_date, yuan=i18n.format_yuan)
+
+    @app.context_processor
+    def inject_language_links():
+        def lang_url(code: str) -> str:
+            args = request.args.to_dict(flat=True)
+            args["lang"] = code
+            from urllib.parse import urlencode
+
+            return request.path + "?" + urlencode(args)
+
+        return {"lang_url": lang_url}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def _register_error_handlers(app: Flask) -> None:
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from .db import get_session
+    from .errors import AppError, Conflict
+
+    def _rollback():
+        if "db_session" in g:
+            g.db_session.rollback()
+
+    @app.errorhandler(AppError)
+    def app_error(exc: AppError):
+        _rollback()
+        if _wants_json():
+            from .api.core import error_response
+
+            return error_response(exc)
+        return render_template("errors/error.html", status=exc.status, message=str(exc.message or "")), exc.status
+
+    @app.errorhandler(StaleDataError)
+    def stale(exc):
+        return app_error(Conflict(_("This record was changed by someone else. Reload and try again.")))
+
+    @app.errorhandler(OperationalError)
+    def db_down(exc):
+        _rollback()
+        app.logger.exception("database error")
+        if _wants_json():
+            return jsonify({"error": {"code": "unavailable", "message": _("The database is not reachable. Try again shortly."),
+                                      "fields": {}}}), 503
+        return render_template("errors/error.html", status=503,
+                               message=_("The database is not reachable. Try again shortly.")), 503
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        _rollback()
+        if _wants_json():
+            from .api.core import http_error_json
+
+            return http_error_json(exc)
+        return render_template("errors/error.html", status=exc.code, message=""), exc.code
+
+    @app.errorhandler(500)
+    def server_error(exc):
+        _rollback()
+        if _wants_json():
+            return jsonify({"error": {"code": "server_error", "message": _("Something went wrong on our side."),
+                                      "fields": {}}}), 500
+        return render_template("errors/error.html", status=500, message=""), 500
+
+    del get_session
+
+
+def _register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def headers(response):
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self' data:; "
+            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        return response

@@ -1,0 +1,96 @@
+"""The OpenAPI 3 document, generated from the route registry and the pydantic models."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import jsonify
+
+from . import docs_bp
+from .core import REGISTRY
+from .schemas import Error
+
+_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
+
+
+def _path(rule: str) -> tuple[str, list[dict[str, Any]]]:
+    params = []
+    for conv, name in _PARAM.findall(rule):
+        params.append({"name": name, "in": "path", "required": True,
+                       "schema": {"type": "integer"} if conv == "int" else {"type": "string"}})
+    return _PARAM.sub(lambda m: "{" + m.group(2) + "}", rule), params
+
+
+def _schema_ref(model, components: dict[str, Any]) -> dict[str, Any]:
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, sub in schema.pop("$defs", {}).items():
+        components[name] = sub
+    components[model.__name__] = schema
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def build_document() -> dict[str, Any]:
+    components: dict[str, Any] = {}
+    error_ref = _schema_ref(Error, components)
+    paths: dict[str, Any] = {}
+    for doc in REGISTRY:
+        path, params = _path(doc.rule)
+        for method in doc.methods:
+            op: dict[str, Any] = {
+                "operationId": f"{doc.endpoint.split('.', 1)[1]}_{method.lower()}",
+                "summary": doc.summary,
+                "tags": [doc.tag],
+                "parameters": list(params),
+                "responses": {},
+            }
+            for name, description in doc.query.items():
+                op["parameters"].append({"name": name, "in": "query", "required": False,
+                                         "description": description, "schema": {"type": "string"}})
+            if doc.paginated:
+                op["parameters"] += [
+                    {"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}},
+                    {"name": "per_page", "in": "query", "required": False,
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
+                ]
+            if doc.body is not None:
+                op["requestBody"] = {"required": True,
+                                     "content": {"application/json": {"schema": _schema_ref(doc.body, components)}}}
+            if doc.multipart:
+                op["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": {
+                    "type": "object", "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"]}}}}
+            ok = "201" if method == "POST" and doc.body is not None and not doc.rule.endswith(("decision", "open", "close", "publish")) else "200"
+            if doc.binary:
+                op["responses"][ok] = {"description": "file", "content": {doc.binary: {"schema": {
+                    "type": "string", "format": "binary"}}}}
+            elif doc.response is not None:
+                item = _schema_ref(doc.response, components)
+                schema = item
+                if doc.paginated:
+                    schema = {"type": "object", "required": ["items", "page", "per_page", "total"], "properties": {
+                        "items": {"type": "array", "items": item}, "page": {"type": "integer"},
+                        "per_page": {"type": "integer"}, "total": {"type": "integer"}}}
+                op["responses"][ok] = {"description": "OK", "content": {"application/json": {"schema": schema}}}
+            else:
+                op["responses"][ok] = {"description": "OK", "content": {"application/json": {"schema": {
+                    "type": "object"}}}}
+            for status in ("400", "401", "403", "404", "409", "413", "422"):
+                op["responses"][status] = {"description": "error",
+                                           "content": {"application/json": {"schema": error_ref}}}
+            if doc.auth:
+                op["security"] = [{"bearerAuth": []}]
+            paths.setdefault(path, {})[method.lower()] = op
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "platform_mgr API", "version": "1.0.0",
+                 "description": "Concept-verification platform programme: projects, gates, reviews, eligibility."},
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {"schemas": components,
+                       "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+    }
+
+
+@docs_bp.route("/openapi.json")
+def openapi_json():
+    return jsonify(build_document())

@@ -1,0 +1,8 @@
+"""Commands added by later areas (scheduler, backup) register here."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_extra(app: Flask) -> None:
+    return None

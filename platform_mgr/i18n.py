@@ -1,0 +1,84 @@
+"""Language choice: ?lang=zh|en on any page, kept in the session and as the user's preference."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+from flask import current_app, g, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+LANG_ALIASES = {
+    "zh": "zh_Hans_CN", "zh_cn": "zh_Hans_CN", "zh-cn": "zh_Hans_CN", "zh_hans_cn": "zh_Hans_CN",
+    "zh-hans": "zh_Hans_CN", "zh_hans": "zh_Hans_CN", "en": "en", "en_us": "en", "en-us": "en",
+}
+
+
+def parse_lang(value: str | None) -> str | None:
+    if not value:
+        return None
+    return LANG_ALIASES.get(value.strip().lower())
+
+
+def select_locale() -> str:
+    chosen = getattr(g, "lang", None)
+    if chosen:
+        return chosen
+    try:
+        from_query = parse_lang(request.args.get("lang"))
+    except RuntimeError:
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if from_query:
+        return from_query
+    api_user = getattr(g, "api_user", None)
+    if api_user is not None:
+        return api_user.preferred_lang
+    if session.get("lang"):
+        return session["lang"]
+    if current_user and getattr(current_user, "is_authenticated", False):
+        return current_user.preferred_lang
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def lang_code() -> str:
+    """'zh' or 'en' — the short code the templates and bilingual data use."""
+    return "en" if str(get_locale() or "zh").startswith("en") else "zh"
+
+
+def pick(zh: str | None, en: str | None) -> str:
+    """The text of a bilingual pair in the current language, falling back to the other."""
+    if lang_code() == "en":
+        return en or zh or ""
+    return zh or en or ""
+
+
+def to_local(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(SHANGHAI)
+
+
+def format_dt(value: datetime | None) -> str:
+    local = to_local(value)
+    return local.strftime("%Y-%m-%d %H:%M") if local else ""
+
+
+def format_date(value: date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def format_yuan(value: int | None) -> str:
+    """Integer yuan shown in 万元 in Chinese, in yuan with separators in English."""
+    if value is None:
+        return ""
+    if lang_code() == "zh":
+        return f"{value / 10000:,.2f} 万元"
+    return f"¥{value:,}"
+
+
+def shanghai_today(now: datetime | None = None) -> date:
+    now = now or datetime.now(timezone.utc)
+    return now.astimezone(SHANGHAI).date()

@@ -1,0 +1,15 @@
+"""All tables, imported here so SQLModel.metadata (and Alembic) sees every one."""
+from .base import NAMING_CONVENTION, UTCDateTime, utcnow  # noqa: F401  (sets the naming convention first)
+from .platform import GateTemplateItem, Gatekeeper, OperatorPlatform, Platform
+from .user import ApiToken, LoginAttempt, User
+from .project import EvidenceFile, GateReview, Milestone, Outcome, Project
+from .review import Assignment, Criterion, EligibilitySnapshot, ReviewCycle, Rubric, Score, SelfAssessment
+from .audit import AuditEvent, AuditHead
+from .notification import JobRun, Notification, OutboxMail, SchedulerLease
+
+__all__ = [
+    "ApiToken", "Assignment", "AuditEvent", "AuditHead", "Criterion", "EligibilitySnapshot", "EvidenceFile",
+    "GateReview", "GateTemplateItem", "Gatekeeper", "JobRun", "LoginAttempt", "Milestone", "Notification",
+    "OperatorPlatform", "OutboxMail", "Outcome", "Platform", "Project", "ReviewCycle", "Rubric",
+    "SchedulerLease", "Score", "SelfAssessment", "User", "UTCDateTime", "utcnow",
+]

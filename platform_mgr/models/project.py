@@ -1,0 +1,162 @@
+from datetime import date, datetime
+from typing import Optional
+
+from sqlalchemy import JSON, CheckConstraint, Index, text
+from sqlalchemy.orm import declared_attr
+from sqlmodel import Field, SQLModel
+
+from .base import (
+    DECISIONS,
+    MILESTONE_STATUSES,
+    OUTCOME_KINDS,
+    PROJECT_STATUSES,
+    SELECTION_MODES,
+    STAGES,
+    UTCDateTime,
+    in_values,
+    utcnow,
+)
+
+
+class Project(SQLModel, table=True):
+    __tablename__ = "project"
+    __table_args__ = (
+        CheckConstraint(in_values("selection_mode", SELECTION_MODES), name="selection_mode"),
+        CheckConstraint(in_values("stage", STAGES), name="stage"),
+        CheckConstraint(in_values("status", PROJECT_STATUSES), name="status"),
+        CheckConstraint("trl_entry IS NULL OR (trl_entry BETWEEN 1 AND 9)", name="trl_entry"),
+        CheckConstraint("trl_current IS NULL OR (trl_current BETWEEN 1 AND 9)", name="trl_current"),
+        CheckConstraint("budget >= 0", name="budget"),
+        Index("ix_project_platform_stage", "platform_id", "stage"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    platform_id: int = Field(foreign_key="platform.id", index=True)
+    title_zh: str = Field(max_length=200)
+    title_en: str = Field(default="", max_length=200)
+    lead: str = Field(max_length=120)
+    source_institution: str = Field(default="", max_length=200)
+    demand_owner: str = Field(default="", max_length=200)
+    selection_mode: str = Field(default="direct", max_length=20)
+    stage: str = Field(default="S0", max_length=2)
+    status: str = Field(default="active", max_length=20, index=True)
+    trl_entry: Optional[int] = None
+    trl_current: Optional[int] = None
+    budget: int = Field(default=0)  # integer yuan
+    started_on: Optional[date] = None
+    created_by_id: Optional[int] = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    version: int = Field(default=1, nullable=False)
+
+    @declared_attr
+    def __mapper_args__(cls):
+        return {"version_id_col": cls.__table__.c.version}
+
+
+class Milestone(SQLModel, table=True):
+    __tablename__ = "milestone"
+    __table_args__ = (
+        CheckConstraint(in_values("stage", STAGES), name="stage"),
+        CheckConstraint(in_values("status", MILESTONE_STATUSES), name="status"),
+        CheckConstraint("trl_claimed IS NULL OR (trl_claimed BETWEEN 1 AND 9)", name="trl_claimed"),
+        CheckConstraint("status <> 'done' OR completed_on IS NOT NULL", name="done_has_date"),
+        Index("ix_milestone_project_stage", "project_id", "stage"),
+        Index("ix_milestone_status_due", "status", "due_on"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True, ondelete="CASCADE")
+    stage: str = Field(max_length=2)
+    title: str = Field(max_length=200)
+    deliverable: str = Field(default="", max_length=1000)
+    due_on: date = Field(index=True)
+    status: str = Field(default="planned", max_length=20)
+    completed_on: Optional[date] = None
+    trl_claimed: Optional[int] = None
+    is_gate_criterion: bool = Field(default=False)
+    waived_reason: str = Field(default="", max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    version: int = Field(default=1, nullable=False)
+
+    @declared_attr
+    def __mapper_args__(cls):
+        return {"version_id_col": cls.__table__.c.version}
+
+
+class GateReview(SQLModel, table=True):
+    __tablename__ = "gate_review"
+    __table_args__ = (
+        CheckConstraint(in_values("from_stage", STAGES), name="from_stage"),
+        CheckConstraint("to_stage IS NULL OR " + in_values("to_stage", STAGES), name="to_stage"),
+        CheckConstraint("decision IS NULL OR " + in_values("decision", DECISIONS), name="decision"),
+        # at most one pending gate review per project, even under concurrent requests
+        Index(
+            "uq_gate_review_pending",
+            "project_id",
+            unique=True,
+            sqlite_where=text("decision IS NULL"),
+            postgresql_where=text("decision IS NULL"),
+        ),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True, ondelete="CASCADE")
+    from_stage: str = Field(max_length=2)
+    to_stage: Optional[str] = Field(default=None, max_length=2)  # None: the S4 gate (transfer)
+    requested_by_id: Optional[int] = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    requested_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    note: str = Field(default="", max_length=2000)
+    gatekeeper_id: Optional[int] = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    decision: Optional[str] = Field(default=None, max_length=20)
+    rationale: str = Field(default="", max_length=4000)
+    conditions: list = Field(default_factory=list, sa_type=JSON)
+    rework_due_on: Optional[date] = None
+    decided_by_id: Optional[int] = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    decided_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime, index=True)
+
+
+class Outcome(SQLModel, table=True):
+    __tablename__ = "outcome"
+    __table_args__ = (
+        CheckConstraint(in_values("kind", OUTCOME_KINDS), name="kind"),
+        CheckConstraint("amount >= 0", name="amount"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True, ondelete="CASCADE")
+    kind: str = Field(max_length=30)
+    counterparty: str = Field(max_length=200)
+    amount: int = Field(default=0)  # integer yuan
+    occurred_on: date = Field(index=True)
+    note: str = Field(default="", max_length=2000)
+    created_by_id: Optional[int] = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class EvidenceFile(SQLModel, table=True):
+    """An uploaded file, stored under a generated name outside static/."""
+
+    __tablename__ = "evidence_file"
+    __table_args__ = (
+        CheckConstraint(
+            "milestone_id IS NOT NULL OR outcome_id IS NOT NULL OR self_assessment_id IS NOT NULL",
+            name="has_owner",
+        ),
+        CheckConstraint("size_bytes >= 0", name="size"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    milestone_id: Optional[int] = Field(default=None, foreign_key="milestone.id", index=True, ondelete="CASCADE")
+    outcome_id: Optional[int] = Field(default=None, foreign_key="outcome.id", index=True, ondelete="CASCADE")
+    self_assessment_id: Optional[int] = Field(
+        default=None, foreign_key="self_assessment.id", index=True, ondelete="CASCADE"
+    )
+    original_name: str = Field(max_length=255)
+    stored_name: str = Field(max_length=80, unique=True)
+    content_type: str = Field(max_length=100)
+    size_bytes: int
+    sha256: str = Field(max_length=64)
+    uploaded_by_id: Optional[int] = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    uploaded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

@@ -1,0 +1,81 @@
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import CheckConstraint
+from sqlmodel import Field, SQLModel
+
+from .base import ROLES, UTCDateTime, in_values, utcnow
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "user"
+    __table_args__ = (
+        CheckConstraint(in_values("role", ROLES), name="role"),
+        CheckConstraint(in_values("preferred_lang", ("zh_Hans_CN", "en")), name="preferred_lang"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)  # stored lower-case
+    display_name: str = Field(max_length=120)
+    role: str = Field(max_length=20, index=True)
+    affiliation: str = Field(default="", max_length=200)
+    password_hash: str = Field(max_length=255)
+    active: bool = Field(default=True)
+    preferred_lang: str = Field(default="zh_Hans_CN", max_length=12)
+    # bumped on a password change: web sessions carrying an older value end
+    session_epoch: int = Field(default=1)
+    calendar_token_hash: Optional[str] = Field(default=None, max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    last_login_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+
+    # Flask-Login protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.active)
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_epoch}"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def is_reviewer(self) -> bool:
+        return self.role == "reviewer"
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role == "operator"
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token; only its SHA-256 is stored."""
+
+    __tablename__ = "api_token"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    prefix: str = Field(max_length=12)
+    label: str = Field(default="", max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    last_used_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """Failed sign-ins, kept in the database so throttling holds across workers."""
+
+    __tablename__ = "login_attempt"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, index=True)
+    address: str = Field(max_length=64, index=True)
+    attempted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)

@@ -1,0 +1,228 @@
+"""Who may do what: the whole authorization matrix in one module.
+
+Every view and API endpoint asks one of these ``can_*`` functions, and templates
+call the same ones to show or hide buttons. They are pure functions of an
+:class:`Actor` (the caller with the platform sets that matter) and plain objects,
+so they are tested as a table without a database.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+READ_ONLY_PROJECT_STATUSES = frozenset({"killed", "transferred", "withdrawn"})
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: int | None = None
+    role: str | None = None  # None: anonymous
+    active: bool = True
+    operator_platform_ids: frozenset[int] = field(default_factory=frozenset)
+    gatekeeper_platform_ids: frozenset[int] = field(default_factory=frozenset)
+    assigned_platform_ids: frozenset[int] = field(default_factory=frozenset)  # any cycle
+
+    @property
+    def authenticated(self) -> bool:
+        return self.role is not None and self.active
+
+    @property
+    def is_admin(self) -> bool:
+        return self.authenticated and self.role == "admin"
+
+    @property
+    def is_operator(self) -> bool:
+        return self.authenticated and self.role == "operator"
+
+    @property
+    def is_reviewer(self) -> bool:
+        return self.authenticated and self.role == "reviewer"
+
+
+ANONYMOUS = Actor()
+
+
+def _platform_id(obj: Any) -> int | None:
+    if obj is None:
+        return None
+    if isinstance(obj, int):
+        return obj
+    if hasattr(obj, "platform_id"):
+        return obj.platform_id
+    return getattr(obj, "id", None)
+
+
+# --- platforms -----------------------------------------------------------------------------
+
+def can_list_platforms(actor: Actor) -> bool:
+    """Platform names and status are programme information every signed-in user may read."""
+    return actor.authenticated
+
+
+def can_view_platform(actor: Actor, platform: Any) -> bool:
+    return actor.authenticated
+
+
+def can_manage_platforms(actor: Actor) -> bool:
+    """Create platforms, change status, integrity flags, operators, gatekeepers, templates."""
+    return actor.is_admin
+
+
+def is_operator_of(actor: Actor, platform: Any) -> bool:
+    return actor.is_operator and _platform_id(platform) in actor.operator_platform_ids
+
+
+def is_gatekeeper_of(actor: Actor, platform: Any) -> bool:
+    return actor.is_reviewer and _platform_id(platform) in actor.gatekeeper_platform_ids
+
+
+# --- projects, milestones, outcomes, evidence ----------------------------------------------
+
+def can_view_projects_of(actor: Actor, platform: Any) -> bool:
+    """Project detail: the platform's operators, its gatekeepers, its assigned reviewers, admins."""
+    if actor.is_admin:
+        return True
+    pid = _platform_id(platform)
+    if actor.is_operator:
+        return pid in actor.operator_platform_ids
+    if actor.is_reviewer:
+        return pid in actor.gatekeeper_platform_ids or pid in actor.assigned_platform_ids
+    return False
+
+
+def can_view_project(actor: Actor, project: Any) -> bool:
+    return can_view_projects_of(actor, project.platform_id)
+
+
+def can_create_project(actor: Actor, platform: Any) -> bool:
+    if getattr(platform, "status", "active") != "active" and not actor.is_admin:
+        return False
+    return actor.is_admin or is_operator_of(actor, platform)
+
+
+def can_edit_project(actor: Actor, project: Any) -> bool:
+    """Edit project fields, add/edit milestones, record outcomes, upload evidence."""
+    if project.status in READ_ONLY_PROJECT_STATUSES:
+        return False
+    return actor.is_admin or is_operator_of(actor, project.platform_id)
+
+
+def can_edit_milestones(actor: Actor, project: Any) -> bool:
+    """Milestones change only while the project is active (hold freezes them)."""
+    return project.status == "active" and can_edit_project(actor, project)
+
+
+def can_waive_milestone(actor: Actor, project: Any) -> bool:
+    return actor.is_admin and project.status == "active"
+
+
+def can_request_gate(actor: Actor, project: Any) -> bool:
+    return project.status == "active" and (actor.is_admin or is_operator_of(actor, project.platform_id))
+
+
+def can_decide_gate(actor: Actor, project: Any, gate_review: Any) -> bool:
+    """Admins, or a reviewer named gatekeeper for the platform; never the requester."""
+    if gate_review.decision is not None or project.status != "active":
+        return False
+    if actor.id is not None and actor.id == gate_review.requested_by_id:
+        return False
+    return actor.is_admin or is_gatekeeper_of(actor, project.platform_id)
+
+
+def can_resume_project(actor: Actor, project: Any) -> bool:
+    return actor.is_admin and project.status == "on_hold"
+
+
+def can_view_evidence(actor: Actor, project: Any) -> bool:
+    return can_view_project(actor, project)
+
+
+# --- review cycles -----------------------------------------------------------------------
+
+def can_manage_cycles(actor: Actor) -> bool:
+    """Create/edit cycles and rubrics, assign reviewers, open/close/publish."""
+    return actor.is_admin
+
+
+def can_view_cycle(actor: Actor, cycle: Any) -> bool:
+    return actor.authenticated
+
+
+def can_score(actor: Actor, cycle: Any, assignment: Any) -> bool:
+    """A reviewer edits their own review of an assigned platform while the cycle is open."""
+    return (
+        actor.is_reviewer
+        and assignment is not None
+        and assignment.reviewer_id == actor.id
+        and cycle.state == "open"
+        and assignment.review_state != "submitted"
+    )
+
+
+def can_view_review(actor: Actor, cycle: Any, assignment: Any) -> bool:
+    """Blind review: a reviewer sees only their own until the cycle is closed; admins see all."""
+    if actor.is_admin:
+        return True
+    if actor.is_reviewer and assignment.reviewer_id == actor.id:
+        return True
+    return actor.is_reviewer and cycle.state in ("closed", "published") and (
+        assignment.platform_id in actor.assigned_platform_ids
+    )
+
+
+def can_edit_self_assessment(actor: Actor, cycle: Any, platform: Any) -> bool:
+    return cycle.state in ("draft", "open") and (actor.is_admin or is_operator_of(actor, platform))
+
+
+def can_view_self_assessment(actor: Actor, cycle: Any, platform: Any) -> bool:
+    pid = _platform_id(platform)
+    return actor.is_admin or is_operator_of(actor, pid) or (actor.is_reviewer and pid in actor.assigned_platform_ids)
+
+
+def can_view_results(actor: Actor, cycle: Any) -> bool:
+    """Results and eligibility: admins always (provisional while open); everyone once published."""
+    if actor.is_admin:
+        return True
+    return actor.authenticated and cycle.state == "published"
+
+
+def can_view_platform_result(actor: Actor, cycle: Any, platform: Any) -> bool:
+    """Once published, operators see their own platform's full explanation."""
+    if actor.is_admin:
+        return True
+    if cycle.state != "published":
+        return False
+    return is_operator_of(actor, platform) or actor.is_reviewer
+
+
+def can_simulate_eligibility(actor: Actor) -> bool:
+    return actor.is_admin
+
+
+def can_export(actor: Actor, name: str, *, cycle: Any = None, platform: Any = None) -> bool:
+    if actor.is_admin:
+        return True
+    if name in ("eligibility", "results"):
+        return cycle is not None and can_view_results(actor, cycle)
+    if name in ("projects", "milestones", "outcomes"):
+        return platform is not None and can_view_projects_of(actor, platform)
+    return False
+
+
+# --- people, audit, notifications -----------------------------------------------------------
+
+def can_manage_users(actor: Actor) -> bool:
+    return actor.is_admin
+
+
+def can_view_audit(actor: Actor) -> bool:
+    return actor.is_admin
+
+
+def can_view_notifications(actor: Actor) -> bool:
+    return actor.authenticated
+
+
+def can_view_programme(actor: Actor) -> bool:
+    """The commission's programme overview."""
+    return actor.is_admin

@@ -1,0 +1,24 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp
+
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+class SignInForm(FlaskForm):
+    email = StringField(_l("E-mail"), validators=[DataRequired(_l("This field is required.")),
+                                                  Regexp(EMAIL_PATTERN, message=_l("Enter a valid e-mail address.")), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("This field is required.")),
+                                                         Length(max=1024)])
+    remember = BooleanField(_l("Keep me signed in"))
+    submit = SubmitField(_l("Sign in"))
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(_l("This field is required."))])
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(_l("This field is required.")),
+                                                                 Length(max=1024)])
+    confirm = PasswordField(_l("Repeat the new password"), validators=[
+        DataRequired(_l("This field is required.")), EqualTo("new_password", _l("The two passwords differ."))])
+    submit = SubmitField(_l("Change password"))

@@ -1,0 +1,77 @@
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ...db import get_session
+from ...errors import AppError, TooManyRequests
+from ...services import audit, auth, users
+from ..helpers import apply_errors
+from .forms import ChangePasswordForm, SignInForm
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str | None:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = SignInForm()
+    status = 200
+    if form.validate_on_submit():
+        session = get_session()
+        cfg = current_app.config
+        try:
+            user = auth.authenticate(session, form.email.data, form.password.data, request.remote_addr or "",
+                                     max_failures=cfg["LOGIN_MAX_FAILURES"], ip_max_failures=cfg["LOGIN_IP_MAX_FAILURES"],
+                                     window_minutes=cfg["LOGIN_WINDOW_MINUTES"])
+        except TooManyRequests as exc:
+            session.rollback()
+            flash(str(exc.message), "danger")
+            return render_template("auth/login.html", form=form), 429
+        session.commit()
+        if user is not None:
+            login_user(user, remember=bool(form.remember.data))
+            flash(_("Welcome, %(name)s.", name=user.display_name), "success")
+            return redirect(_safe_next(request.args.get("next")) or url_for("main.home"))
+        form.password.errors = [_("E-mail or password is not correct.")]
+        status = 401
+    elif request.method == "POST":
+        status = 422
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    if current_user.is_authenticated:
+        session = get_session()
+        audit.record(session, current_user._get_current_object(), "user", current_user.id, "sign_out")
+        session.commit()
+        logout_user()
+        flash(_("You have signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        session = get_session()
+        user = current_user._get_current_object()
+        try:
+            users.change_password(session, user, user, form.current_password.data, form.new_password.data)
+        except AppError as exc:
+            session.rollback()
+            apply_errors(form, exc)
+            return render_template("auth/password.html", form=form), exc.status
+        session.commit()
+        login_user(user)  # this session carries the new epoch; the others end
+        flash(_("Your password has been changed. Other sessions have been signed out."), "success")
+        return redirect(url_for("main.home"))
+    return render_template("auth/password.html", form=form), (422 if request.method == "POST" else 200)

@@ -1,0 +1,88 @@
+"""The authorization matrix as a table: role × ownership × object state."""
+from types import SimpleNamespace as NS
+
+import pytest
+
+from platform_mgr import permissions as P
+from platform_mgr.permissions import ANONYMOUS, Actor
+
+ADMIN = Actor(id=1, role="admin")
+OP = Actor(id=2, role="operator", operator_platform_ids=frozenset({10}))
+OTHER_OP = Actor(id=3, role="operator", operator_platform_ids=frozenset({20}))
+GATEKEEPER = Actor(id=4, role="reviewer", gatekeeper_platform_ids=frozenset({10}))
+ASSIGNED = Actor(id=5, role="reviewer", assigned_platform_ids=frozenset({10}))
+REVIEWER = Actor(id=6, role="reviewer")
+INACTIVE_ADMIN = Actor(id=7, role="admin", active=False)
+
+PLATFORM = NS(id=10, status="active")
+ACTIVE = NS(id=100, platform_id=10, status="active")
+HELD = NS(id=101, platform_id=10, status="on_hold")
+KILLED = NS(id=102, platform_id=10, status="killed")
+TRANSFERRED = NS(id=103, platform_id=10, status="transferred")
+PENDING_BY_OP = NS(requested_by_id=2, decision=None)
+PENDING_BY_ADMIN = NS(requested_by_id=1, decision=None)
+DECIDED = NS(requested_by_id=2, decision="go")
+
+ALL = {"admin": ADMIN, "op": OP, "other_op": OTHER_OP, "gatekeeper": GATEKEEPER, "assigned": ASSIGNED,
+       "reviewer": REVIEWER, "anon": ANONYMOUS, "inactive": INACTIVE_ADMIN}
+
+
+def who(check):
+    return sorted(name for name, actor in ALL.items() if check(actor))
+
+
+@pytest.mark.parametrize("check,expected", [
+    (lambda a: P.can_list_platforms(a), ["admin", "assigned", "gatekeeper", "op", "other_op", "reviewer"]),
+    (lambda a: P.can_manage_platforms(a), ["admin"]),
+    (lambda a: P.can_view_project(a, ACTIVE), ["admin", "assigned", "gatekeeper", "op"]),
+    (lambda a: P.can_create_project(a, PLATFORM), ["admin", "op"]),
+    (lambda a: P.can_create_project(a, NS(id=10, status="suspended")), ["admin"]),
+    (lambda a: P.can_edit_project(a, ACTIVE), ["admin", "op"]),
+    (lambda a: P.can_edit_project(a, HELD), ["admin", "op"]),
+    (lambda a: P.can_edit_project(a, KILLED), []),
+    (lambda a: P.can_edit_project(a, TRANSFERRED), []),
+    (lambda a: P.can_edit_milestones(a, ACTIVE), ["admin", "op"]),
+    (lambda a: P.can_edit_milestones(a, HELD), []),
+    (lambda a: P.can_waive_milestone(a, ACTIVE), ["admin"]),
+    (lambda a: P.can_request_gate(a, ACTIVE), ["admin", "op"]),
+    (lambda a: P.can_request_gate(a, HELD), []),
+    (lambda a: P.can_decide_gate(a, ACTIVE, PENDING_BY_OP), ["admin", "gatekeeper"]),
+    (lambda a: P.can_decide_gate(a, ACTIVE, PENDING_BY_ADMIN), ["gatekeeper"]),  # never the requester
+    (lambda a: P.can_decide_gate(a, ACTIVE, DECIDED), []),
+    (lambda a: P.can_resume_project(a, HELD), ["admin"]),
+    (lambda a: P.can_resume_project(a, ACTIVE), []),
+    (lambda a: P.can_manage_cycles(a), ["admin"]),
+    (lambda a: P.can_manage_users(a), ["admin"]),
+    (lambda a: P.can_view_audit(a), ["admin"]),
+    (lambda a: P.can_view_results(a, NS(state="open")), ["admin"]),
+    (lambda a: P.can_view_results(a, NS(state="published")),
+     ["admin", "assigned", "gatekeeper", "op", "other_op", "reviewer"]),
+    (lambda a: P.can_view_platform_result(a, NS(state="closed"), PLATFORM), ["admin"]),
+    (lambda a: P.can_view_platform_result(a, NS(state="published"), PLATFORM),
+     ["admin", "assigned", "gatekeeper", "op", "reviewer"]),
+    (lambda a: P.can_export(a, "projects", platform=PLATFORM), ["admin", "assigned", "gatekeeper", "op"]),
+    (lambda a: P.can_export(a, "eligibility", cycle=NS(state="closed")), ["admin"]),
+])
+def test_matrix(check, expected):
+    assert who(check) == expected
+
+
+@pytest.mark.parametrize("state,review_state,reviewer_id,expected", [
+    ("open", "draft", 5, True),
+    ("open", "not_started", 5, True),
+    ("open", "submitted", 5, False),  # locked once submitted
+    ("closed", "draft", 5, False),  # nothing after close
+    ("draft", "draft", 5, False),
+    ("open", "draft", 6, False),  # someone else's assignment
+])
+def test_can_score(state, review_state, reviewer_id, expected):
+    assignment = NS(reviewer_id=reviewer_id, platform_id=10, review_state=review_state)
+    assert P.can_score(ASSIGNED, NS(state=state), assignment) is expected
+
+
+@pytest.mark.parametrize("state,expected", [("open", False), ("closed", True), ("published", True)])
+def test_blind_review(state, expected):
+    other = NS(reviewer_id=99, platform_id=10)
+    assert P.can_view_review(ASSIGNED, NS(state=state), other) is expected
+    assert P.can_view_review(ASSIGNED, NS(state=state), NS(reviewer_id=5, platform_id=10)) is True
+    assert P.can_view_review(REVIEWER, NS(state=state), other) is False
