@@ -112,19 +112,25 @@ def _init_extensions(app: Flask) -> None:
             set_committed_value(current_user._get_current_object(), "preferred_lang", chosen)  # no second write
 
 
+# web areas, each a package platform_mgr/web/<area>/routes.py exposing `bp`; registered when present
+WEB_AREAS = ("main", "auth", "platforms", "projects", "gates", "cycles", "reviews", "eligibility", "exports",
+             "notifications", "admin", "dashboards")
+
+
 def _register_blueprints(app: Flask) -> None:
+    import importlib
+    import importlib.util
+
     from .api import bp as api_bp
     from .api import docs_bp
     from .extensions import csrf
-    from .web.auth.routes import bp as auth_bp
-    from .web.main.routes import bp as main_bp
-    from .web.platforms.routes import bp as platforms_bp
-    from .web.projects.routes import bp as projects_bp
 
-    app.register_blueprint(main_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(platforms_bp)
-    app.register_blueprint(projects_bp)
+    for area in WEB_AREAS:
+        name = f"{__name__}.web.{area}.routes"
+        if importlib.util.find_spec(f"{__name__}.web.{area}") is None:
+            continue
+        module = importlib.import_module(name)
+        app.register_blueprint(module.bp)
     csrf.exempt(api_bp)  # bearer tokens, no cookies: CSRF does not apply
     app.register_blueprint(api_bp)
     app.register_blueprint(docs_bp)

@@ -4,6 +4,7 @@
   python tools/i18n.py missing          list msgids without a Chinese translation (exit 1 if any)
   python tools/i18n.py fill FILE.tsv    fill Chinese translations from lines "English<TAB>中文"
   python tools/i18n.py compile          compile the .mo files (committed, so a clean clone works)
+  python tools/i18n.py sync             extract + fill from every tools/zh/*.tsv + compile, then list what is missing
 """
 from __future__ import annotations
 
@@ -92,6 +93,12 @@ if __name__ == "__main__":
         fill(sys.argv[2])
     elif cmd == "compile":
         compile_all()
+    elif cmd == "sync":
+        extract()
+        for tsv in sorted((ROOT / "tools" / "zh").glob("*.tsv")):
+            fill(str(tsv))
+        compile_all()
+        sys.exit(missing())
     else:
         print(__doc__)
         sys.exit(2)

@@ -10,6 +10,16 @@ from flask import Blueprint
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 docs_bp = Blueprint("api_docs", __name__, url_prefix="/api")
 
+import importlib  # noqa: E402
+import importlib.util  # noqa: E402
+
 from . import core  # noqa: E402,F401  (auth, errors, registry)
-from . import me, platforms  # noqa: E402,F401
+
+# API modules, one per area; each registers its routes with core.route when imported
+API_AREAS = ("me", "platforms", "projects", "audit", "cycles", "reviews", "eligibility", "exports", "notifications",
+             "admin")
+for _area in API_AREAS:
+    if importlib.util.find_spec(f"{__name__}.{_area}") is not None:
+        importlib.import_module(f"{__name__}.{_area}")
+
 from . import openapi  # noqa: E402,F401
