@@ -34,21 +34,43 @@ def _database_url() -> str:
 DATABASE_URL = _database_url()
 
 
+def _private_pg_database(url: str):
+    """Each PostgreSQL run gets a database of its own (named after the process), dropped at the end,
+    so concurrent runs on one server never share tables."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = f"{base.database}_run{os.getpid()}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return base.set(database=name).render_as_string(hide_password=False), drop
+
+
 def pytest_report_header(config):
-    return f"database: {DATABASE_URL}"
+    return f"database: {DATABASE_URL}" + ("" if is_sqlite(DATABASE_URL) else " (a private database per run)")
 
 
 @pytest.fixture(scope="session")
 def database_url():
-    engine = build_engine(DATABASE_URL)
-    SQLModel.metadata.drop_all(engine)
-    if not is_sqlite(engine):
-        with engine.begin() as conn:  # leftovers of an earlier interrupted run (migration tests)
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    url, drop = DATABASE_URL, None
+    if not is_sqlite(url):
+        url, drop = _private_pg_database(url)
+    engine = build_engine(url)
     SQLModel.metadata.create_all(engine)
     engine.dispose()
-    yield DATABASE_URL
+    yield url
     dispose_engines()
+    if drop is not None:
+        drop()
 
 
 def _clean(url: str) -> None:

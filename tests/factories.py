@@ -86,3 +86,77 @@ class Factory:
                         occurred_on=date(2026, 6, 1))
         defaults.update(kw)
         return self._save(Outcome(**defaults))
+
+
+# --- review cycles ------------------------------------------------------------------------------
+
+def _cycle_defaults():
+    from datetime import datetime, timezone
+
+    return dict(name="2026年度评估", window_start=date(2026, 1, 1), window_end=date(2026, 10, 31),
+                opens_at=datetime(2026, 11, 1, tzinfo=timezone.utc), closes_at=datetime(2026, 12, 1, tzinfo=timezone.utc),
+                budget=10_000_000, state="draft", rules={})
+
+
+def _add_factory_methods():
+    from platform_mgr.domain.rubric import DEFAULT_RUBRIC_V1
+    from platform_mgr.models import Assignment, Criterion, ReviewCycle, Rubric, Score
+
+    def rubric(self, version: int | None = None, criteria=DEFAULT_RUBRIC_V1):
+        """The default rubric (version 1 unless given) with its criteria."""
+        from sqlmodel import select
+
+        version = version or 1
+        existing = self.session.exec(select(Rubric).where(Rubric.version == version)).first()
+        if existing is not None:
+            return existing
+        row = self._save(Rubric(version=version, name=f"v{version}"))
+        for pos, c in enumerate(criteria):
+            self.session.add(Criterion(rubric_id=row.id, code=c.code, dimension=str(c.dimension), position=pos,
+                                       max_tenths=c.max_tenths, name_zh=c.name_zh, name_en=c.name_en,
+                                       guidance_zh=c.guidance_zh, guidance_en=c.guidance_en))
+        self.session.commit()
+        return row
+
+    def cycle(self, **kw):
+        defaults = _cycle_defaults()
+        if "rubric_id" not in kw:
+            defaults["rubric_id"] = self.rubric().id
+        defaults.update(kw)
+        return self._save(ReviewCycle(**defaults))
+
+    def assignment(self, cycle, reviewer, platform, **kw):
+        defaults = dict(cycle_id=cycle.id, reviewer_id=reviewer.id, platform_id=platform.id)
+        defaults.update(kw)
+        return self._save(Assignment(**defaults))
+
+    def review(self, cycle, reviewer, platform, points: dict | float | None = None, *, submitted=True,
+               conflict=False):
+        """An assignment with scores. ``points``: {code: points} or one number of points for every criterion
+        (as a share of each criterion's max when ≤ 1.0 is not intended: a float f gives round(max*f/100) tenths
+        when f is a percentage)."""
+        from sqlmodel import select
+
+        a = self.assignment(cycle, reviewer, platform, review_state="submitted" if submitted else "draft",
+                            conflict_declared=conflict)
+        crits = self.session.exec(select(Criterion).where(Criterion.rubric_id == cycle.rubric_id)).all()
+        for c in crits:
+            if isinstance(points, dict):
+                if c.code not in points:
+                    continue
+                tenths = int(round(points[c.code] * 10))
+            elif points is None:
+                continue
+            else:  # a percentage of each criterion's maximum
+                tenths = int(round(c.max_tenths * points / 100))
+            self.session.add(Score(assignment_id=a.id, criterion_id=c.id, points_tenths=tenths))
+        self.session.commit()
+        return a
+
+    Factory.rubric = rubric
+    Factory.cycle = cycle
+    Factory.assignment = assignment
+    Factory.review = review
+
+
+_add_factory_methods()
