@@ -15,6 +15,8 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(backup_cmd)
+    app.cli.add_command(restore_cmd)
     from .cli_extra import register_extra
 
     register_extra(app)
@@ -151,3 +153,37 @@ def seed_demo(scale: str, if_empty: bool) -> None:
         summary = seed.seed(session, scale=scale)
         session.commit()
     click.echo(summary.describe())
+
+
+@click.command("backup")
+@click.argument("path")
+@with_appcontext
+def backup_cmd(path: str) -> None:
+    """Write the database and the uploaded evidence to the archive PATH (.tar.gz)."""
+    from .backup import BackupError, backup
+
+    try:
+        info = backup(_url(), current_app.config["UPLOAD_DIR"], path)
+    except (BackupError, OSError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"backup written to {info['path']} ({info['engine']}, {info['files']} uploaded files)")
+
+
+@click.command("restore")
+@click.argument("path")
+@click.option("--yes", is_flag=True, help="do not ask for confirmation")
+@with_appcontext
+def restore_cmd(path: str, yes: bool) -> None:
+    """Replace the database and the uploaded evidence with the archive PATH."""
+    from .backup import BackupError, restore
+
+    if not yes and not click.confirm("This replaces all current data. Continue?", default=False):
+        click.echo("restore cancelled")
+        sys.exit(1)
+    try:
+        info = restore(_url(), current_app.config["UPLOAD_DIR"], path)
+    except (BackupError, OSError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"restored {info['engine']} database and {info['files']} uploaded files from {path}")
