@@ -1,0 +1,159 @@
+"""Evidence files: size- and type-checked uploads stored under generated names outside static/.
+
+The type is decided by the content (magic bytes), never by the name or the client's content type:
+PDF, PNG, JPEG, the ZIP-based Office formats (docx, xlsx, pptx) and plain text / CSV. Anything else
+answers 422; anything over MAX_UPLOAD_MB answers 413. The original file name is kept for display and
+as the download name.
+"""
+from __future__ import annotations
+
+import codecs
+import hashlib
+import os
+import secrets
+import tempfile
+import unicodedata
+import zipfile
+from pathlib import Path
+from typing import IO, Any
+
+from flask_babel import lazy_gettext as _l
+from sqlmodel import Session
+
+from ..errors import Invalid, NotFound, TooLarge
+from ..models import EvidenceFile
+from . import audit
+from .milestones import FIX, audit_child
+
+CHUNK = 64 * 1024
+OFFICE = {
+    "word/": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", ".docx"),
+    "xl/": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".xlsx"),
+    "ppt/": ("application/vnd.openxmlformats-officedocument.presentationml.presentation", ".pptx"),
+}
+ALLOWED_HELP = _l("Allowed: PDF, PNG, JPEG, Word/Excel/PowerPoint (docx, xlsx, pptx), plain text or CSV.")
+AUDIT_FIELDS = ("milestone_id", "outcome_id", "original_name", "stored_name", "content_type", "size_bytes", "sha256")
+
+
+def _office_kind(path: Path) -> tuple[str, str] | None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return None
+    if "[Content_Types].xml" not in names:
+        return None
+    for prefix, kind in OFFICE.items():
+        if any(name.startswith(prefix) for name in names):
+            return kind
+    return None
+
+
+def _is_text(head: bytes) -> bool:
+    """UTF-8 (with or without BOM) or GB18030 text without NUL or other control characters."""
+    if b"\x00" in head:
+        return False
+    for encoding in ("utf-8-sig", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            text = decoder.decode(head, final=False)  # a character cut at the sample's end is fine
+        except UnicodeDecodeError:
+            continue
+        if all(ch in "\t\n\r\f" or unicodedata.category(ch) != "Cc" for ch in text):
+            return True
+    return False
+
+
+def sniff(path: Path, original_name: str) -> tuple[str, str] | None:
+    """(content type, extension) decided from the file's content; None when the type is not accepted."""
+    with open(path, "rb") as fh:
+        head = fh.read(CHUNK)
+    if head.startswith(b"%PDF-"):
+        return "application/pdf", ".pdf"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png", ".png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg", ".jpg"
+    if head.startswith(b"PK\x03\x04"):
+        return _office_kind(path)
+    if head and _is_text(head):
+        if original_name.lower().endswith(".csv"):
+            return "text/csv", ".csv"
+        return "text/plain", ".txt"
+    return None
+
+
+def clean_name(filename: str | None, ext: str) -> str:
+    """The client's file name without any path, control characters or excess length."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip().strip(".")
+    if not name:
+        name = "evidence" + ext
+    if len(name) > 255:
+        stem, dot, suffix = name.rpartition(".")
+        name = (stem[:250 - len(suffix)] + dot + suffix) if dot and len(suffix) < 10 else name[:255]
+    return name
+
+
+def store_evidence(session: Session, user, *, project_id: int, stream: IO[bytes] | None, filename: str | None,
+                   upload_dir: str, max_bytes: int, milestone_id: int | None = None,
+                   outcome_id: int | None = None) -> EvidenceFile:
+    """Check and store one uploaded file for a milestone or an outcome; audit it as the project's."""
+    if stream is None or not (filename or "").strip():
+        raise Invalid(FIX, fields={"file": _l("Choose a file to upload.")})
+    directory = Path(upload_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".upload-", dir=directory)
+    tmp = Path(tmp_name)
+    final: Path | None = None
+    try:
+        digest = hashlib.sha256()
+        size = 0
+        with os.fdopen(fd, "wb") as out:
+            while True:
+                chunk = stream.read(CHUNK)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > max_bytes:
+                    raise TooLarge(_l("The file is larger than %(n)d MB.", n=max_bytes // (1024 * 1024)),
+                                   fields={"file": _l("The file is larger than %(n)d MB.",
+                                                      n=max_bytes // (1024 * 1024))})
+                digest.update(chunk)
+                out.write(chunk)
+        if size == 0:
+            raise Invalid(FIX, fields={"file": _l("The file is empty.")})
+        kind = sniff(tmp, filename or "")
+        if kind is None:
+            raise Invalid(_l("This type of file is not accepted."),
+                          fields={"file": _l("This type of file is not accepted.") + " " + str(ALLOWED_HELP)})
+        content_type, ext = kind
+        stored_name = secrets.token_hex(16) + ext
+        final = directory / stored_name
+        os.replace(tmp, final)
+        evidence = EvidenceFile(milestone_id=milestone_id, outcome_id=outcome_id,
+                                original_name=clean_name(filename, ext), stored_name=stored_name,
+                                content_type=content_type, size_bytes=size, sha256=digest.hexdigest(),
+                                uploaded_by_id=getattr(user, "id", None))
+        session.add(evidence)
+        session.flush()
+        audit_child(session, user, "evidence_file", evidence.id, "upload", project_id, None,
+                    audit.snapshot(evidence, AUDIT_FIELDS))
+        return evidence
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        if final is not None:
+            final.unlink(missing_ok=True)
+        raise
+
+
+def evidence_path(upload_dir: str, evidence: EvidenceFile) -> Path:
+    """Where a stored file lies; 404 when it is gone from the disk."""
+    path = Path(upload_dir) / evidence.stored_name
+    if os.sep in evidence.stored_name or not path.is_file():
+        raise NotFound(_l("The stored file is missing."))
+    return path
+
+
+def max_upload_bytes(config: Any) -> int:
+    return int(config["MAX_UPLOAD_MB"]) * 1024 * 1024

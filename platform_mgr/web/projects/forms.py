@@ -1,0 +1,125 @@
+"""Forms of the project pages. Field errors are in the user's language (lazy translations)."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from ... import labels
+from ...domain.trl import TRL_LEVELS
+
+REQUIRED = _l("This field is required.")
+BAD_DATE = _l("Enter a date as YYYY-MM-DD.")
+BAD_INT = _l("Enter a whole number.")
+BAD_CHOICE = _l("This value is not one of the allowed choices.")
+
+
+def trl_choice_label(level: int) -> str:
+    """Both languages, wherever a TRL is chosen: 'TRL 3 · 关键功能… / Analytical and …'."""
+    return f"TRL {level} · {TRL_LEVELS[level]['zh']} / {TRL_LEVELS[level]['en']}"
+
+
+def trl_choices(blank: str | None = None) -> list[tuple[str, str]]:
+    choices = [("", str(blank))] if blank is not None else []
+    return choices + [(str(level), trl_choice_label(level)) for level in TRL_LEVELS]
+
+
+def to_int_or_none(value):
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def _choices(table: dict) -> list[tuple[str, str]]:
+    return [(key, label) for key, label in table.items()]
+
+
+class ProjectForm(FlaskForm):
+    title_zh = StringField(_l("Title (Chinese)"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    title_en = StringField(_l("Title (English, optional)"), validators=[Optional(), Length(max=200)])
+    lead = StringField(_l("Project lead"), validators=[DataRequired(REQUIRED), Length(max=120)])
+    source_institution = StringField(_l("Source institution"), validators=[Optional(), Length(max=200)])
+    demand_owner = StringField(_l("Demand owner (company setting the challenge)"),
+                               validators=[Optional(), Length(max=200)])
+    selection_mode = SelectField(_l("Selection mode"), choices=_choices(labels.SELECTION_MODES),
+                                 invalid_choice_message=BAD_CHOICE)
+    stage = SelectField(_l("Stage"), choices=_choices(labels.STAGES), invalid_choice_message=BAD_CHOICE)
+    trl_entry = SelectField(_l("TRL at entry"), coerce=to_int_or_none, invalid_choice_message=BAD_CHOICE)
+    budget = IntegerField(_l("Budget (yuan)"), default=0, invalid_value_message=BAD_INT,
+                          validators=[InputRequired(REQUIRED),
+                                      NumberRange(min=0, message=_l("An amount may not be negative."))])
+    started_on = DateField(_l("Started on"), validators=[Optional()], invalid_value_message=BAD_DATE)
+    apply_template = BooleanField(_l("Add the stage's template must-meet milestones"), default=True)
+    version = HiddenField()
+    submit = SubmitField(_l("Save"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.trl_entry.choices = trl_choices(_l("— not assessed —"))
+
+
+class MilestoneForm(FlaskForm):
+    title = StringField(_l("Milestone"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    stage = SelectField(_l("Stage"), choices=_choices(labels.STAGES), invalid_choice_message=BAD_CHOICE)
+    due_on = DateField(_l("Due on"), validators=[InputRequired(REQUIRED)], invalid_value_message=BAD_DATE)
+    deliverable = TextAreaField(_l("Deliverable"), validators=[Optional(), Length(max=1000)])
+    is_gate_criterion = BooleanField(_l("Must-meet for the stage's gate"))
+    status = SelectField(_l("Status"), choices=[(k, v) for k, v in labels.MILESTONE_STATUSES.items() if k != "waived"],
+                         invalid_choice_message=BAD_CHOICE)
+    completed_on = DateField(_l("Completed on"), validators=[Optional()], invalid_value_message=BAD_DATE)
+    trl_claimed = SelectField(_l("TRL claimed"), coerce=to_int_or_none, invalid_choice_message=BAD_CHOICE)
+    version = HiddenField()
+    submit = SubmitField(_l("Save"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.trl_claimed.choices = trl_choices(_l("— none —"))
+
+
+class CompleteForm(FlaskForm):
+    completed_on = DateField(_l("Completed on"), validators=[InputRequired(REQUIRED)], invalid_value_message=BAD_DATE)
+    trl_claimed = SelectField(_l("TRL claimed"), coerce=to_int_or_none, invalid_choice_message=BAD_CHOICE)
+    version = HiddenField()
+    submit = SubmitField(_l("Mark as done"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.trl_claimed.choices = trl_choices(_l("— none —"))
+
+
+class WaiveForm(FlaskForm):
+    waived_reason = TextAreaField(_l("Reason for the waiver"), validators=[DataRequired(REQUIRED), Length(max=1000)])
+    version = HiddenField()
+    submit = SubmitField(_l("Waive"))
+
+
+class EvidenceForm(FlaskForm):
+    file = FileField(_l("File"))
+    submit = SubmitField(_l("Upload"))
+
+
+class OutcomeForm(FlaskForm):
+    kind = SelectField(_l("Kind"), choices=_choices(labels.OUTCOME_KINDS), invalid_choice_message=BAD_CHOICE)
+    counterparty = StringField(_l("Counterparty"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    amount = IntegerField(_l("Amount (yuan)"), default=0, invalid_value_message=BAD_INT,
+                          validators=[InputRequired(REQUIRED),
+                                      NumberRange(min=0, message=_l("An amount may not be negative."))])
+    occurred_on = DateField(_l("Date"), validators=[InputRequired(REQUIRED)], invalid_value_message=BAD_DATE)
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
+    file = FileField(_l("Evidence file (optional)"))
+    submit = SubmitField(_l("Record the outcome"))
+
+
+class GateRequestForm(FlaskForm):
+    note = TextAreaField(_l("Note to the gatekeeper"), validators=[Optional(), Length(max=2000)])
+    submit = SubmitField(_l("Request the gate review"))
+
+
+class ConfirmForm(FlaskForm):
+    """A bare CSRF-protected POST (resume)."""
+
+    version = HiddenField()
+    submit = SubmitField(_l("Confirm"))
