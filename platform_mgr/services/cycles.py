@@ -1,0 +1,220 @@
+"""Review cycles: create, edit, and move through draft → open → closed → published (DESIGN §2, §4, §6).
+
+What each state allows:
+
+* draft: everything about the cycle may be edited; assignments may be made; operators may write their
+  self-assessment; nobody scores. A draft cycle follows the latest rubric version (see `rubrics`).
+* open: reviewers score; assignments may still be added; self-assessments may still be edited; the
+  admin may change the name, the budget, the rule overrides and move the closing time (later than now).
+  The data window, the opening time and the rubric are fixed.
+* closed: nothing is accepted any more; the eligibility snapshot is frozen; reviewers may see the
+  other reviewers' scores of the platforms they reviewed; results stay admin-only.
+* published: as closed, and everyone may read the results.
+
+The state changes are conditional updates (``UPDATE … WHERE id = :id AND state = :expected``): when the
+scheduler and an admin race, or a tick runs twice, exactly one of them moves the cycle and the other
+gets `Conflict`.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from .. import labels
+from ..domain.eligibility import RuleSet, RuleSetError
+from ..errors import Bilingual, Conflict, Invalid
+from ..models import ReviewCycle, utcnow
+from . import audit
+from .rubrics import current_rubric, ensure_default_rubric, latest_rubric  # noqa: F401  (re-exported)
+
+__all__ = ["close_cycle", "create_cycle", "ensure_default_rubric", "open_cycle", "publish_cycle", "update_cycle",
+           "check_manual_open", "EDITABLE_BY_STATE"]
+
+FIELDS = ("name", "window_start", "window_end", "opens_at", "closes_at", "budget", "rules")
+EDITABLE_BY_STATE = {
+    "draft": frozenset(FIELDS),
+    "open": frozenset({"name", "closes_at", "budget", "rules"}),
+    "closed": frozenset(),
+    "published": frozenset(),
+}
+AUDIT_FIELDS = ("name", "window_start", "window_end", "opens_at", "closes_at", "budget", "rules", "state",
+                "rubric_id", "opened_at", "closed_at", "published_at")
+MAX_BUDGET = 10**12
+
+
+def clean_rules(raw: Any) -> dict[str, int]:
+    """Validate rule overrides against the DESIGN §5 rule set; keep only the given names, as whole numbers."""
+    if raw is None:
+        return {}
+    try:
+        rule_set = RuleSet.from_overrides(raw)
+    except RuleSetError as exc:
+        raise Invalid(_l("Please correct the marked fields."),
+                      fields={f"rules.{exc.field}": Bilingual(exc.message_zh, exc.message_en)}) from None
+    names = ["pass_" if name == "pass" else name for name in raw]
+    return {name: getattr(rule_set, name) for name in names}
+
+
+def _aware(value: Any, field: str, errors: dict) -> datetime | None:
+    if not isinstance(value, datetime):
+        errors[field] = _l("Enter a date and time in ISO 8601.")
+        return None
+    if value.tzinfo is None:
+        errors[field] = _l("Give the time with its time zone offset.")
+        return None
+    return value
+
+
+def _validate(data: dict[str, Any], *, current: ReviewCycle | None) -> dict[str, Any]:
+    errors: dict[str, Any] = {}
+    clean: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in FIELDS:
+            errors[key] = _l("Unknown field.")
+            continue
+        if key == "name":
+            value = (value or "").strip() if isinstance(value, str) else value
+            if not isinstance(value, str) or not value:
+                errors[key] = _l("This field is required.")
+            elif len(value) > 200:
+                errors[key] = _l("This value is too long.")
+        elif key in ("window_start", "window_end"):
+            if isinstance(value, datetime) or not isinstance(value, date):
+                errors[key] = _l("Enter a date as YYYY-MM-DD.")
+        elif key in ("opens_at", "closes_at"):
+            value = _aware(value, key, errors)
+        elif key == "budget":
+            if isinstance(value, bool) or not isinstance(value, int):
+                errors[key] = _l("Enter a whole number.")
+            elif value < 0:
+                errors[key] = _l("The budget cannot be negative.")
+            elif value > MAX_BUDGET:
+                errors[key] = _l("This value is too large.")
+        elif key == "rules":
+            try:
+                value = clean_rules(value)
+            except Invalid as exc:
+                errors.update(exc.fields)
+        clean[key] = value
+    if current is None:
+        for key in ("name", "window_start", "window_end", "opens_at", "closes_at"):
+            if key not in clean and key not in errors:
+                errors[key] = _l("This field is required.")
+    if errors:
+        raise Invalid(_l("Please correct the marked fields."), fields=errors)
+
+    def merged(key):
+        return clean[key] if key in clean else getattr(current, key, None)
+
+    if merged("window_start") and merged("window_end") and merged("window_start") > merged("window_end"):
+        errors["window_end"] = _l("The window must end on or after its start.")
+    if merged("opens_at") and merged("closes_at") and merged("opens_at") >= merged("closes_at"):
+        errors["closes_at"] = _l("Scoring must close after it opens.")
+    if errors:
+        raise Invalid(_l("Please correct the marked fields."), fields=errors)
+    return clean
+
+
+def create_cycle(session: Session, actor, data: dict[str, Any]) -> ReviewCycle:
+    """A draft cycle on the latest rubric version."""
+    clean = _validate(data, current=None)
+    clean.setdefault("budget", 0)
+    clean.setdefault("rules", {})
+    cycle = ReviewCycle(state="draft", rubric_id=current_rubric(session).id, **clean)
+    session.add(cycle)
+    session.flush()
+    audit.record(session, actor, "cycle", cycle.id, "create", None, audit.snapshot(cycle, AUDIT_FIELDS))
+    return cycle
+
+
+def _check_version(cycle: ReviewCycle, version: int | None) -> None:
+    if version is not None and version != cycle.version:
+        raise Conflict(_l("This record was changed by someone else. Reload and try again."),
+                       fields={"version": _l("Stale version.")})
+
+
+def update_cycle(session: Session, actor, cycle: ReviewCycle, data: dict[str, Any], *, version: int | None = None,
+                 now: datetime | None = None) -> ReviewCycle:
+    """Edit what the cycle's state allows (see the module docstring); `version` guards against lost updates."""
+    now = now or utcnow()
+    _check_version(cycle, version)
+    allowed = EDITABLE_BY_STATE.get(cycle.state, frozenset())
+    if not allowed:
+        raise Conflict(_l("A closed or published cycle can no longer be edited."))
+    locked = {k: _l("This can no longer be changed once the cycle is open.") for k in data
+              if k in FIELDS and k not in allowed and data[k] != getattr(cycle, k)}
+    if locked:
+        raise Conflict(_l("The cycle is open: only the name, budget, rules and closing time may change."),
+                       fields=locked)
+    data = {k: v for k, v in data.items() if k not in FIELDS or k in allowed}
+    clean = _validate(data, current=cycle)
+    if cycle.state == "open" and "closes_at" in clean and clean["closes_at"] != cycle.closes_at \
+            and clean["closes_at"] <= now:
+        raise Invalid(_l("Please correct the marked fields."),
+                      fields={"closes_at": _l("An open cycle's closing time must lie in the future.")})
+    before = audit.snapshot(cycle, AUDIT_FIELDS)
+    for key, value in clean.items():
+        setattr(cycle, key, value)
+    session.add(cycle)
+    session.flush()
+    audit.record(session, actor, "cycle", cycle.id, "update", before, audit.snapshot(cycle, AUDIT_FIELDS))
+    return cycle
+
+
+# --- state changes --------------------------------------------------------------------------------
+
+def _state_conflict(session: Session, cycle: ReviewCycle, action) -> Conflict:
+    state = session.execute(select(ReviewCycle.state).where(ReviewCycle.id == cycle.id)).scalar_one_or_none()
+    return Conflict(_l("The cycle is %(state)s: it cannot be %(action)s.",
+                       state=labels.label(labels.CYCLE_STATES, state), action=action),
+                    fields={"state": labels.label(labels.CYCLE_STATES, state)})
+
+
+def _move(session: Session, actor, cycle: ReviewCycle, *, expected: str, new: str, stamp: str, now: datetime,
+          action: str, action_label, extra: dict[str, Any] | None = None) -> ReviewCycle:
+    """The conditional update: moves the cycle only when it is still in `expected`."""
+    session.flush()
+    before = audit.snapshot(cycle, AUDIT_FIELDS)
+    values = {"state": new, stamp: now, "version": ReviewCycle.version + 1, **(extra or {})}
+    result = session.execute(
+        update(ReviewCycle).where(ReviewCycle.id == cycle.id, ReviewCycle.state == expected).values(**values)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise _state_conflict(session, cycle, action_label)
+    session.refresh(cycle)
+    audit.record(session, actor, "cycle", cycle.id, action, before, audit.snapshot(cycle, AUDIT_FIELDS), at=now)
+    return cycle
+
+
+def check_manual_open(cycle: ReviewCycle, now: datetime) -> None:
+    """An admin opening by hand: refuse when the closing time has already passed (it would close at once)."""
+    if cycle.closes_at <= now:
+        raise Conflict(_l("The closing time has passed: move it later before opening the cycle."),
+                       fields={"closes_at": _l("An open cycle's closing time must lie in the future.")})
+
+
+def open_cycle(session: Session, actor_user_or_None, cycle: ReviewCycle, *, now: datetime) -> ReviewCycle:
+    """draft → open; freezes the rubric: the cycle takes the latest version now and keeps it."""
+    rubric = current_rubric(session)
+    return _move(session, actor_user_or_None, cycle, expected="draft", new="open", stamp="opened_at", now=now,
+                 action="open", action_label=_l("opened"), extra={"rubric_id": rubric.id})
+
+
+def close_cycle(session: Session, actor_user_or_None, cycle: ReviewCycle, *, now: datetime) -> ReviewCycle:
+    """open → closed, and in the same transaction freeze the eligibility snapshot."""
+    _move(session, actor_user_or_None, cycle, expected="open", new="closed", stamp="closed_at", now=now,
+          action="close", action_label=_l("closed"))
+    from .eligibility import freeze_snapshot
+
+    freeze_snapshot(session, cycle, now=now)
+    return cycle
+
+
+def publish_cycle(session: Session, actor_user_or_None, cycle: ReviewCycle, *, now: datetime) -> ReviewCycle:
+    """closed → published: results become readable by everyone."""
+    return _move(session, actor_user_or_None, cycle, expected="closed", new="published", stamp="published_at",
+                 now=now, action="publish", action_label=_l("published"))

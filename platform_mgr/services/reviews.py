@@ -1,0 +1,123 @@
+"""A reviewer's review of one platform: save as draft, declare a conflict, submit (which locks).
+
+Nothing is accepted unless the cycle is open; a submitted review never changes; points are checked
+against the cycle's frozen rubric (0..max in steps of 0.1, known criteria only) and stored exactly as
+integer tenths. Declared conflicts and drafts are kept but never counted (`domain.scoring.counted`).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Mapping
+
+from flask_babel import lazy_gettext as _l
+from sqlmodel import Session, select
+
+from .. import labels
+from ..domain.rubric import ScoreError, collect_score_errors, criteria_by_code, parse_points
+from ..errors import Bilingual, Conflict, Invalid
+from ..models import Assignment, Criterion, ReviewCycle, Score, utcnow
+from ..queries.scores import load_criteria
+from . import audit
+from .assignments import lock_cycle_state
+
+MAX_COMMENT = 10_000
+MAX_CONFLICT_NOTE = 1000
+
+
+def _bilingual(exc: ScoreError) -> Bilingual:
+    return Bilingual(exc.message_zh, exc.message_en)
+
+
+def parse_review_scores(criteria, scores: Mapping[str, Any], *, complete: bool) -> dict[str, int]:
+    """Raw points by criterion code (numbers or strings; None or "" = not scored) → tenths.
+
+    Raises `Invalid` whose fields name every criterion code at fault, its message the first problem.
+    """
+    by_code = criteria_by_code(criteria)
+    errors: dict[str, Any] = {}
+    tenths: dict[str, int] = {}
+    if not isinstance(scores, Mapping):
+        raise Invalid(_l("Please correct the marked fields."), fields={"scores": _l("Enter an object.")})
+    for raw_code, raw in scores.items():
+        code = str(raw_code)
+        if code not in by_code:
+            errors[code] = Bilingual(f"评分细则中没有指标 {code}", f"The rubric has no criterion {code}")
+            continue
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            continue
+        try:
+            tenths[code] = parse_points(raw, field=code)
+        except ScoreError as exc:
+            errors[code] = Bilingual(f"指标 {code}：{exc.message_zh}", f"{code}: {exc.message_en}")
+    for exc in collect_score_errors(criteria, tenths, complete=complete):
+        errors.setdefault(exc.field, _bilingual(exc))
+    if errors:
+        ordered = {c: errors[c] for c in list(by_code) + sorted(set(errors) - set(by_code)) if c in errors}
+        raise Invalid(next(iter(ordered.values())), fields=ordered)
+    return tenths
+
+
+def _state(assignment: Assignment, scores: dict[str, int]) -> dict:
+    return {"review_state": assignment.review_state, "conflict_declared": assignment.conflict_declared,
+            "conflict_note": assignment.conflict_note, "comment": assignment.comment, "scores": dict(sorted(scores.items()))}
+
+
+def save_review(session: Session, user, cycle: ReviewCycle, assignment: Assignment, *, scores: Mapping[str, Any],
+                comment: str = "", conflict: bool = False, conflict_note: str = "", submit: bool = False,
+                version: int | None = None, now: datetime | None = None) -> Assignment:
+    """Replace the review's scores, comment and conflict declaration; `submit` locks it.
+
+    Submitting needs every criterion scored, unless a conflict is declared (then the scores do not count).
+    `version` (the assignment's) guards against a lost update from another tab or client.
+    """
+    now = now or utcnow()
+    if version is not None and version != assignment.version:
+        raise Conflict(_l("This record was changed by someone else. Reload and try again."),
+                       fields={"version": _l("Stale version.")})
+    state = lock_cycle_state(session, cycle)
+    if state != "open":
+        raise Conflict(_l("The cycle is %(state)s: reviews are accepted only while it is open.",
+                          state=labels.label(labels.CYCLE_STATES, state)))
+    if assignment.review_state == "submitted":
+        raise Conflict(_l("This review has been submitted and is locked."))
+    criteria, _codes = load_criteria(session, cycle.rubric_id)
+    conflict = bool(conflict)
+    tenths = parse_review_scores(criteria, scores, complete=bool(submit) and not conflict)
+    errors = {}
+    comment = (comment or "").strip()
+    conflict_note = (conflict_note or "").strip()
+    if len(comment) > MAX_COMMENT:
+        errors["comment"] = _l("This value is too long.")
+    if len(conflict_note) > MAX_CONFLICT_NOTE:
+        errors["conflict_note"] = _l("This value is too long.")
+    if errors:
+        raise Invalid(_l("Please correct the marked fields."), fields=errors)
+
+    rows = {c.code: c for c in session.exec(select(Criterion).where(Criterion.rubric_id == cycle.rubric_id)).all()}
+    existing = {s.criterion_id: s for s in session.exec(select(Score).where(Score.assignment_id == assignment.id)).all()}
+    before_scores = {code: existing[c.id].points_tenths for code, c in rows.items() if c.id in existing}
+    before = _state(assignment, before_scores)
+
+    # the assignment row first: its version check (and row lock) decides a race before any score is written
+    assignment.comment = comment
+    assignment.conflict_declared = conflict
+    assignment.conflict_note = conflict_note if conflict else ""
+    assignment.review_state = "submitted" if submit else "draft"
+    assignment.submitted_at = now if submit else None
+    assignment.updated_at = now
+    session.add(assignment)
+    session.flush()
+    for code, criterion in rows.items():
+        score = existing.get(criterion.id)
+        if code in tenths:
+            if score is None:
+                session.add(Score(assignment_id=assignment.id, criterion_id=criterion.id, points_tenths=tenths[code]))
+            elif score.points_tenths != tenths[code]:
+                score.points_tenths = tenths[code]
+                session.add(score)
+        elif score is not None:
+            session.delete(score)
+    session.flush()
+    action = "submit" if submit else "save_draft"
+    audit.record(session, user, "assignment", assignment.id, action, before, _state(assignment, tenths), at=now)
+    return assignment

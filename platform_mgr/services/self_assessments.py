@@ -1,0 +1,193 @@
+"""The operator's self-assessment of a platform in a cycle: one narrative per dimension, attachments.
+
+Editable by the platform's operators (and admins) while the cycle is a draft or open; reviewers
+assigned to the platform in that cycle read it beside the scoring form. Attachments are EvidenceFile
+rows (``self_assessment_id``) stored under generated names in ``UPLOAD_DIR/self_assessments``; the
+size and the type (by extension *and* content) are checked before anything is written.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from datetime import datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from .. import labels
+from ..errors import Conflict, Invalid, TooLarge
+from ..models import EvidenceFile, Platform, ReviewCycle, SelfAssessment, utcnow
+from ..queries.cycles import get_self_assessment, self_assessment_files
+from . import audit
+from .assignments import lock_cycle_state
+
+NARRATIVES = ("verification", "service", "operating")
+MAX_NARRATIVE = 8000
+MAX_FILES = 20
+EDITABLE_STATES = ("draft", "open")
+SUBDIR = "self_assessments"
+
+# extension → (content type, check of the first bytes)
+ALLOWED_TYPES: dict[str, tuple[str, Any]] = {
+    "pdf": ("application/pdf", lambda head: head.startswith(b"%PDF-")),
+    "png": ("image/png", lambda head: head.startswith(b"\x89PNG\r\n\x1a\n")),
+    "jpg": ("image/jpeg", lambda head: head.startswith(b"\xff\xd8\xff")),
+    "jpeg": ("image/jpeg", lambda head: head.startswith(b"\xff\xd8\xff")),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+             lambda head: head.startswith(b"PK\x03\x04")),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+             lambda head: head.startswith(b"PK\x03\x04")),
+    "pptx": ("application/vnd.openxmlformats-officedocument.presentationml.presentation",
+             lambda head: head.startswith(b"PK\x03\x04")),
+    "txt": ("text/plain; charset=utf-8", lambda head: b"\x00" not in head),
+    "csv": ("text/csv; charset=utf-8", lambda head: b"\x00" not in head),
+}
+
+
+def _require_editable(session: Session, cycle: ReviewCycle) -> None:
+    state = lock_cycle_state(session, cycle)
+    if state not in EDITABLE_STATES:
+        raise Conflict(_l("The cycle is %(state)s: the self-assessment can no longer change.",
+                          state=labels.label(labels.CYCLE_STATES, state)))
+
+
+def _snapshot(sa: SelfAssessment) -> dict:
+    return audit.snapshot(sa, ("cycle_id", "platform_id") + NARRATIVES)
+
+
+def get_or_create(session: Session, cycle: ReviewCycle, platform: Platform) -> SelfAssessment:
+    sa = get_self_assessment(session, cycle.id, platform.id)
+    if sa is None:
+        sa = SelfAssessment(cycle_id=cycle.id, platform_id=platform.id)
+        session.add(sa)
+        try:
+            with session.begin_nested():
+                session.flush()
+        except IntegrityError:  # created concurrently by a colleague: use theirs
+            sa = get_self_assessment(session, cycle.id, platform.id)
+    return sa
+
+
+def save_self_assessment(session: Session, actor, cycle: ReviewCycle, platform: Platform, *,
+                         data: dict[str, Any], version: int | None = None,
+                         now: datetime | None = None) -> SelfAssessment:
+    """Write the narratives given in `data` (verification / service / operating)."""
+    now = now or utcnow()
+    _require_editable(session, cycle)
+    errors = {}
+    clean = {}
+    for key, value in data.items():
+        if key not in NARRATIVES:
+            errors[key] = _l("Unknown field.")
+            continue
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            errors[key] = _l("Enter text.")
+            continue
+        value = value.replace("\r\n", "\n").strip()
+        if len(value) > MAX_NARRATIVE:
+            errors[key] = _l("At most %(n)d characters.", n=MAX_NARRATIVE)
+        clean[key] = value
+    if errors:
+        raise Invalid(_l("Please correct the marked fields."), fields=errors)
+    existing = get_self_assessment(session, cycle.id, platform.id)
+    if version is not None and (existing.version if existing is not None else 0) != version:
+        raise Conflict(_l("This record was changed by someone else. Reload and try again."),
+                       fields={"version": _l("Stale version.")})
+    if existing is None:
+        sa = SelfAssessment(cycle_id=cycle.id, platform_id=platform.id, **clean)
+        before = None
+    else:
+        sa, before = existing, _snapshot(existing)
+        for key, value in clean.items():
+            setattr(sa, key, value)
+    sa.updated_by_id = getattr(actor, "id", None)
+    sa.updated_at = now
+    session.add(sa)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:  # a colleague created it at the same moment
+        raise Conflict(_l("This record was changed by someone else. Reload and try again.")) from None
+    audit.record(session, actor, "self_assessment", sa.id, "update" if existing is not None else "create", before,
+                 _snapshot(sa), at=now)
+    return sa
+
+
+# --- attachments --------------------------------------------------------------------------------
+
+def upload_root() -> Path:
+    return Path(current_app.config["UPLOAD_DIR"]) / SUBDIR
+
+
+def file_path(f: EvidenceFile) -> Path:
+    return upload_root() / f.stored_name
+
+
+def _extension(name: str) -> str:
+    return name.rsplit(".", 1)[-1].lower() if "." in name else ""
+
+
+def _clean_name(name: str) -> str:
+    name = os.path.basename((name or "").replace("\\", "/")).strip()
+    name = "".join(ch for ch in name if ch.isprintable())
+    return name[-200:] if name else ""
+
+
+def add_attachment(session: Session, actor, cycle: ReviewCycle, platform: Platform, stream: BinaryIO,
+                   filename: str) -> EvidenceFile:
+    """Store an uploaded file for the self-assessment; 413 when too large, 422 for a refused type."""
+    _require_editable(session, cycle)
+    name = _clean_name(filename)
+    ext = _extension(name)
+    if not name:
+        raise Invalid(_l("Choose a file to upload."), fields={"file": _l("Choose a file to upload.")})
+    if ext not in ALLOWED_TYPES:
+        raise Invalid(_l("This file type is not accepted."),
+                      fields={"file": _l("Accepted types: %(types)s.", types=", ".join(sorted(ALLOWED_TYPES)))})
+    limit = int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise TooLarge(_l("The file is larger than %(n)d MB.", n=int(current_app.config["MAX_UPLOAD_MB"])),
+                       fields={"file": _l("The file is too large.")})
+    if not data:
+        raise Invalid(_l("The file is empty."), fields={"file": _l("The file is empty.")})
+    content_type, looks_right = ALLOWED_TYPES[ext]
+    if not looks_right(data[:4096]):
+        raise Invalid(_l("The file's content does not match its type."),
+                      fields={"file": _l("The file's content does not match its type.")})
+    sa = get_or_create(session, cycle, platform)
+    if len(self_assessment_files(session, sa.id)) >= MAX_FILES:
+        raise Invalid(_l("At most %(n)d attachments.", n=MAX_FILES), fields={"file": _l("Too many items.")})
+    stored = f"sa-{secrets.token_hex(16)}.{ext}"
+    root = upload_root()
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = root / (stored + ".part")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, root / stored)
+    f = EvidenceFile(self_assessment_id=sa.id, original_name=name, stored_name=stored, content_type=content_type,
+                     size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                     uploaded_by_id=getattr(actor, "id", None))
+    session.add(f)
+    session.flush()
+    audit.record(session, actor, "self_assessment", sa.id, "attach", None,
+                 {"file_id": f.id, "name": f.original_name, "size": f.size_bytes, "sha256": f.sha256})
+    return f
+
+
+def remove_attachment(session: Session, actor, cycle: ReviewCycle, f: EvidenceFile) -> None:
+    _require_editable(session, cycle)
+    before = {"file_id": f.id, "name": f.original_name, "sha256": f.sha256}
+    sa_id = f.self_assessment_id
+    session.delete(f)
+    session.flush()
+    audit.record(session, actor, "self_assessment", sa_id, "detach", before, None)
+    # the stored bytes stay on disk: access goes through the row, and deleting them here would lose the
+    # file if the transaction were rolled back afterwards

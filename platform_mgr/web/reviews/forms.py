@@ -1,0 +1,39 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, HiddenField, StringField, TextAreaField
+from wtforms.validators import Length
+
+from ...domain.rubric import format_tenths
+from ...i18n import pick
+
+
+def review_form_class(criteria):
+    """A form with one points field per criterion of the cycle's rubric (field name = criterion code)."""
+
+    class ReviewForm(FlaskForm):
+        comment = TextAreaField(_l("Overall comment"), validators=[Length(max=10_000)])
+        conflict = BooleanField(_l("I declare a conflict of interest with this platform"))
+        conflict_note = StringField(_l("Reason for the conflict"), validators=[Length(max=1000)])
+        version = HiddenField()
+
+    for c in criteria:
+        setattr(ReviewForm, c.code, StringField(
+            f"{c.code} {pick(c.name_zh, c.name_en)}",
+            render_kw={"inputmode": "decimal", "autocomplete": "off", "data-max": format_tenths(c.max_tenths)}))
+    return ReviewForm
+
+
+class SelfAssessmentForm(FlaskForm):
+    verification = TextAreaField(_l("Verification capability"), validators=[Length(max=8000)])
+    service = TextAreaField(_l("Service effectiveness"), validators=[Length(max=8000)])
+    operating = TextAreaField(_l("Operating model"), validators=[Length(max=8000)])
+    version = HiddenField()
+
+
+class AttachmentForm(FlaskForm):
+    file = FileField(_l("File"), validators=[FileRequired(_l("Choose a file to upload."))])
+
+
+class ActionForm(FlaskForm):
+    """A button that changes state: only the CSRF token."""

@@ -1,0 +1,222 @@
+"""API of a reviewer's review, blind visibility, results and the self-assessment."""
+import io
+
+import pytest
+from sqlmodel import select
+
+from platform_mgr.domain.rubric import DEFAULT_RUBRIC_V1
+from platform_mgr.models import AuditEvent, EvidenceFile, Score, SelfAssessment
+
+FULL = {c.code: c.max_tenths / 10 for c in DEFAULT_RUBRIC_V1}  # 100 points
+
+
+def _error(response, status, field=None):
+    assert response.status_code == status, response.get_json()
+    body = response.get_json()["error"]
+    if field is not None:
+        assert field in body["fields"], body
+    return body
+
+
+@pytest.fixture
+def scene(make):
+    platform = make.platform(code="BCI")
+    reviewer = make.reviewer()
+    cycle = make.cycle(state="open")
+    assignment = make.assignment(cycle, reviewer, platform)
+    return platform, reviewer, cycle, assignment
+
+
+def _url(cycle, platform):
+    return f"/api/v1/cycles/{cycle.id}/reviews/{platform.id}"
+
+
+def test_reviewer_saves_a_draft_then_submits_which_locks(api, make, db, scene):
+    platform, reviewer, cycle, assignment = scene
+    client = api(reviewer)
+    draft = client.put(_url(cycle, platform), json={"scores": {"VC1": 7.5, "SE5": "4"}, "comment": "初评"})
+    assert draft.status_code == 200, draft.get_json()
+    body = draft.get_json()
+    assert body["review_state"] == "draft" and body["scores"] == {"VC1": 7.5, "SE5": 4.0} and body["total"] == 11.5
+    assert {c["code"] for c in body["criteria"]} == set(FULL) and body["evidence"]["platform_id"] == platform.id
+    assert sorted(db.exec(select(Score.points_tenths)).all()) == [40, 75]  # exact tenths
+    submitted = client.put(_url(cycle, platform), json={"scores": FULL, "comment": "终评", "submit": True})
+    assert submitted.status_code == 200 and submitted.get_json()["review_state"] == "submitted"
+    assert submitted.get_json()["total"] == 100.0
+    locked = client.put(_url(cycle, platform), json={"scores": {"VC1": 1}})
+    body = _error(locked, 409)
+    assert "锁定" in body["message"]  # the default language is Chinese
+    db.refresh(assignment)
+    assert assignment.review_state == "submitted" and assignment.submitted_at is not None
+    actions = db.exec(select(AuditEvent.action).where(AuditEvent.entity_type == "assignment")).all()
+    assert actions == ["save_draft", "submit"]
+
+
+@pytest.mark.parametrize("scores,field", [
+    ({"VC1": 8.1}, "VC1"),           # above the maximum of 8
+    ({"VC1": -1}, "VC1"),
+    ({"VC1": 7.55}, "VC1"),          # two decimals
+    ({"VC1": "abc"}, "VC1"),
+    ({"VC1": True}, "VC1"),
+    ({"XX9": 3}, "XX9"),             # unknown criterion
+])
+def test_bad_points_are_422_naming_the_criterion_and_write_nothing(api, db, scene, scores, field):
+    platform, reviewer, cycle, assignment = scene
+    response = api(reviewer).put(_url(cycle, platform), json={"scores": {"SE1": 5, **scores}})
+    body = _error(response, 422, field)
+    assert field in body["message"] or field in body["fields"]
+    assert db.exec(select(Score)).all() == []
+    db.refresh(assignment)
+    assert assignment.review_state == "not_started"
+
+
+def test_submitting_needs_every_criterion_unless_a_conflict_is_declared(api, db, scene):
+    platform, reviewer, cycle, assignment = scene
+    client = api(reviewer)
+    partial = {k: v for k, v in FULL.items() if k != "OM4"}
+    _error(client.put(_url(cycle, platform), json={"scores": partial, "submit": True}), 422, "OM4")
+    ok = client.put(_url(cycle, platform), json={"conflict": True, "conflict_note": "曾任该平台顾问", "submit": True})
+    assert ok.status_code == 200 and ok.get_json()["conflict"] is True
+
+
+def test_messages_follow_the_callers_language(api, make, db, scene):
+    platform, reviewer, cycle, assignment = scene
+    reviewer.preferred_lang = "en"
+    db.add(reviewer)
+    db.commit()
+    body = _error(api(reviewer).put(_url(cycle, platform), json={"scores": {"VC1": 9}}), 422, "VC1")
+    assert body["fields"]["VC1"] == "Points for VC1 must be between 0 and 8.0"
+    reviewer.preferred_lang = "zh_Hans_CN"
+    db.add(reviewer)
+    db.commit()
+    body = _error(api(reviewer).put(_url(cycle, platform), json={"scores": {"VC1": 9}}), 422, "VC1")
+    assert body["fields"]["VC1"] == "指标 VC1 的分值须在 0 至 8.0 之间"
+
+
+def test_stale_version_is_409(api, db, scene):
+    platform, reviewer, cycle, assignment = scene
+    client = api(reviewer)
+    client.put(_url(cycle, platform), json={"scores": {"VC1": 5}, "version": assignment.version})
+    _error(client.put(_url(cycle, platform), json={"scores": {"VC1": 6}, "version": assignment.version}), 409, "version")
+    assert db.exec(select(Score.points_tenths)).all() == [50]
+
+
+@pytest.mark.parametrize("state", ["draft", "closed", "published"])
+def test_nothing_is_accepted_unless_the_cycle_is_open(api, make, db, state):
+    platform, reviewer = make.platform(), make.reviewer()
+    cycle = make.cycle(state=state)
+    make.assignment(cycle, reviewer, platform)
+    _error(api(reviewer).put(_url(cycle, platform), json={"scores": {"VC1": 5}}), 409)
+    assert db.exec(select(Score)).all() == []
+
+
+def test_only_the_assigned_reviewer_scores(api, make, db, scene):
+    platform, reviewer, cycle, assignment = scene
+    other_platform = make.platform()
+    assert api(reviewer).put(_url(cycle, other_platform), json={"scores": {"VC1": 5}}).status_code == 403
+    assert api(make.reviewer()).put(_url(cycle, platform), json={"scores": {"VC1": 5}}).status_code == 403
+    assert api(make.admin()).put(_url(cycle, platform), json={"scores": {"VC1": 5}}).status_code == 403
+    assert api(make.operator(platform)).get(_url(cycle, platform)).status_code == 403
+    assert api(make.reviewer()).get(_url(cycle, platform)).status_code == 403
+    assert api(reviewer).get(f"/api/v1/cycles/{cycle.id}/reviews/99999").status_code == 404
+    assert db.exec(select(Score)).all() == []
+
+
+def test_blind_until_the_cycle_is_closed(api, make, db, scene):
+    platform, reviewer, cycle, assignment = scene
+    colleague = make.reviewer()
+    make.review(cycle, colleague, platform, 50)
+    mine = api(reviewer).get(_url(cycle, platform)).get_json()
+    assert mine["others"] is None and mine["reviewer_id"] == reviewer.id
+    assert api(reviewer).get(f"/api/v1/cycles/{cycle.id}/results").status_code == 403
+    cycle.state = "closed"
+    db.add(cycle)
+    db.commit()
+    after = api(reviewer).get(_url(cycle, platform)).get_json()
+    assert len(after["others"]) == 1 and after["others"][0]["total"] == 50.0
+    assert after["others"][0]["reviewer"] == "A"  # anonymised
+    # admins read any reviewer's review
+    admin = api(make.admin())
+    assert admin.get(_url(cycle, platform) + f"?reviewer_id={colleague.id}").get_json()["total"] == 50.0
+
+
+# --- results ---------------------------------------------------------------------------------------
+
+def test_results_follow_design_4_and_visibility_rules(api, make, db):
+    p1, p2 = make.platform(code="AAA"), make.platform(code="BBB")
+    reviewers = [make.reviewer(display_name=f"R{i}") for i in range(6)]
+    cycle = make.cycle(state="open")
+    # p1: five counted reviews 90, 80, 70, 60, 100 → trimmed mean of 70, 80, 90 = 80; spread 40 → disputed
+    for r, pct in zip(reviewers, (90, 80, 70, 60, 100)):
+        make.review(cycle, r, p1, pct)
+    make.review(cycle, reviewers[5], p1, 10, submitted=False)  # a draft never counts
+    # p2: 70 and 80 counted; a conflicted 20 does not count
+    make.review(cycle, reviewers[0], p2, 70)
+    make.review(cycle, reviewers[1], p2, 80)
+    make.review(cycle, reviewers[2], p2, 20, conflict=True)
+    admin = api(make.admin())
+    body = admin.get(f"/api/v1/cycles/{cycle.id}/results").get_json()
+    assert body["provisional"] is True and body["dispute_spread"] == 20
+    first, second = body["items"]
+    assert (first["code"], first["n_reviews"], first["total"], first["min"], first["max"], first["disputed"]) == \
+        ("AAA", 5, 80.0, 60.0, 100.0, True)
+    assert first["rank"] == 1 and first["dimensions"]["verification"] == 24.0  # mean of 27, 24, 21, 18, 30 (untrimmed)
+    assert (second["n_reviews"], second["total"], second["disputed"], second["std"]) == (2, 75.0, False, 5.0)
+    states = {(r["reviewer"], r["counted"]) for r in first["reviews"]}
+    assert ("R5", False) in states and len(first["reviews"]) == 6
+    stats = {s["reviewer"]: s for s in body["reviewers"]}
+    assert stats["R0"]["counted"] == 2 and stats["R2"]["counted"] == 1 and stats["R2"]["submitted"] == 2
+    # before publication only admins; once published everyone, without the per-reviewer breakdown
+    operator = api(make.operator(p1))
+    assert operator.get(f"/api/v1/cycles/{cycle.id}/results").status_code == 403
+    assert api(reviewers[0]).get(f"/api/v1/cycles/{cycle.id}/results").status_code == 403
+    cycle.state = "published"
+    db.add(cycle)
+    db.commit()
+    public = operator.get(f"/api/v1/cycles/{cycle.id}/results").get_json()
+    assert public["items"][0]["total"] == 80.0 and "reviews" not in public["items"][0]
+    assert "reviewers" not in public and "reviewer_totals" not in public["items"][0]
+
+
+# --- self-assessment ---------------------------------------------------------------------------
+
+def test_operator_writes_the_self_assessment_and_assigned_reviewers_read_it(api, make, db, scene, app):
+    platform, reviewer, cycle, assignment = scene
+    operator = make.operator(platform)
+    url = f"/api/v1/cycles/{cycle.id}/self-assessments/{platform.id}"
+    client = api(operator)
+    written = client.put(url, json={"verification": "开放设备 42 台", "service": "通过阶段门 9 次", "version": 0})
+    assert written.status_code == 200 and written.get_json()["version"] == 1
+    _error(client.put(url, json={"operating": "x", "version": 0}), 409, "version")
+    pdf = (io.BytesIO(b"%PDF-1.4 test"), "自评报告.pdf")
+    attached = client.post(url + "/attachments", data={"file": pdf}, content_type="multipart/form-data")
+    assert attached.status_code == 201, attached.get_json()
+    file_id = attached.get_json()["attachments"][0]["id"]
+    # the reviewer sees it beside the scoring form, and may download the file
+    review = api(reviewer).get(_url(cycle, platform)).get_json()
+    assert review["self_assessment"]["verification"] == "开放设备 42 台"
+    download = api(reviewer).get(f"/api/v1/self-assessment-files/{file_id}")
+    assert download.status_code == 200 and download.data == b"%PDF-1.4 test"
+    # others may not
+    other_platform = make.platform()
+    assert api(make.operator(other_platform)).put(url, json={"service": "x"}).status_code == 403
+    assert api(make.operator(other_platform)).get(f"/api/v1/self-assessment-files/{file_id}").status_code == 403
+    assert api(make.reviewer()).get(url).status_code == 403
+    stored = db.exec(select(EvidenceFile)).one()
+    assert stored.original_name == "自评报告.pdf" and stored.stored_name != stored.original_name
+
+
+def test_self_assessment_refuses_bad_files_and_closed_cycles(api, make, db):
+    platform = make.platform()
+    operator = make.operator(platform)
+    cycle = make.cycle()
+    url = f"/api/v1/cycles/{cycle.id}/self-assessments/{platform.id}"
+    client = api(operator)
+    fake = (io.BytesIO(b"MZ\x90\x00 not a pdf"), "report.pdf")
+    _error(client.post(url + "/attachments", data={"file": fake}, content_type="multipart/form-data"), 422, "file")
+    exe = (io.BytesIO(b"MZ"), "tool.exe")
+    _error(client.post(url + "/attachments", data={"file": exe}, content_type="multipart/form-data"), 422, "file")
+    _error(client.put(url, json={"service": "x" * 8001}), 422, "service")
+    assert db.exec(select(EvidenceFile)).all() == [] and db.exec(select(SelfAssessment)).all() == []
+    closed = make.cycle(state="closed")
+    _error(client.put(f"/api/v1/cycles/{closed.id}/self-assessments/{platform.id}", json={"service": "x"}), 409)
