@@ -1,0 +1,127 @@
+"""The eligibility list and the review results of a cycle, as tables.
+
+Built only from an `EligibilityResult` document: for a closed cycle that is the snapshot's
+frozen text, so the rows — and therefore the bytes of the CSV and XLSX — never change.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+from .columns import (
+    DIMENSIONS,
+    FIELDS,
+    GRADES,
+    ORIGINS,
+    PASSED,
+    RULES,
+    TIERS,
+    VERDICTS,
+    Column,
+    label,
+)
+from .table import Table
+
+RULE_CODES = tuple(RULES)
+
+_IDENTITY = (
+    Column("rank", "排名", "Rank", "int", 8),
+    Column("code", "平台代码", "Code", "text", 10),
+    Column("name_zh", "平台名称", "Platform (Chinese)", "text", 28),
+    Column("name_en", "平台英文名称", "Platform (English)", "text", 28),
+    Column("host_institution", "依托单位", "Host institution", "text", 24),
+    Column("field", "领域", "Field", "text", 18),
+    Column("origin", "建设方式", "Origin", "text", 14),
+)
+_PUBLIC = _IDENTITY + (
+    Column("total", "总分", "Total", "points", 10),
+    Column("grade", "等级", "Grade", "text", 14),
+    Column("verdict", "资助结论", "Verdict", "text", 20),
+    Column("tier", "资助档次", "Tier", "text", 12),
+    Column("award", "资助金额（元）", "Award (yuan)", "yuan", 14),
+    Column("award_wan", "资助金额（万元）", "Award (10,000 yuan)", "wan", 14),
+)
+_FULL = _PUBLIC + (
+    Column("n_reviews", "有效评审份数", "Counted reviews", "int", 10),
+    Column("disputed", "评分争议", "Disputed", "bool", 10),
+) + tuple(Column(code, zh, en, "text", 14) for code, (zh, en) in RULES.items()) + (
+    Column("explanation_zh", "逐条说明（中文）", "Explanation (Chinese)", "text", 60),
+    Column("explanation_en", "逐条说明（英文）", "Explanation (English)", "text", 60),
+)
+
+RESULT_COLUMNS = _IDENTITY + (
+    Column("n_reviews", "有效评审份数", "Counted reviews", "int", 10),
+    Column("total", "总分（截尾均值）", "Total (trimmed mean)", "points", 12),
+    Column("std", "标准差", "Standard deviation", "points", 10),
+    Column("min", "最低分", "Minimum", "points", 10),
+    Column("max", "最高分", "Maximum", "points", 10),
+) + tuple(Column(f"dim_{key}", f"{zh}均分", f"{en} mean", "points", 14) for key, (zh, en) in DIMENSIONS.items()) + (
+    Column("normalised_total", "标准化总分", "Normalised total", "points", 12),
+    Column("disputed", "评分争议", "Disputed", "bool", 10),
+)
+
+
+def _identity(row: dict[str, Any]) -> list[Any]:
+    return [row["rank"], row["code"], row["name_zh"], row["name_en"], row["host_institution"],
+            label(FIELDS, row["field"]), label(ORIGINS, row["origin"])]
+
+
+def _explanation(row: dict[str, Any], lang: str) -> str:
+    key = "detail_en" if lang == "en" else "detail_zh"
+    sep = ": " if lang == "en" else "："
+    return "\n".join(f"{r['rule'][:2]}{sep}{r[key]}" for r in row["reasons"])
+
+
+def eligibility_rows(document: dict[str, Any], *, public: bool) -> Iterator[list[Any]]:
+    for row in document["rows"]:
+        out = _identity(row) + [row["total"], label(GRADES, row["grade"]), label(VERDICTS, row["verdict"]),
+                                label(TIERS, row["tier"]), row["award"], row["award"]]
+        if not public:
+            passed = {r["rule"]: r["passed"] for r in row["reasons"]}
+            out += [row["n_reviews"], row["disputed"]]
+            out += [label(PASSED, passed.get(code)) for code in RULE_CODES]
+            out += [_explanation(row, "zh"), _explanation(row, "en")]
+        yield out
+
+
+def result_rows(document: dict[str, Any]) -> Iterator[list[Any]]:
+    for row in document["results"]:
+        dims = row.get("dimensions") or {}
+        yield _identity(row) + [row["n_reviews"], row["total"], row["std"], row["min"], row["max"]] + [
+            dims.get(key) for key in DIMENSIONS] + [row["normalised_total"], row["disputed"]]
+
+
+def _created(result) -> datetime:
+    return result.frozen_at if result.frozen else datetime.now(timezone.utc)
+
+
+def eligibility_table(result, *, public: bool = False) -> Table:
+    document = result.document
+    stem = "eligibility.public" if public else "eligibility"
+    return Table(
+        name="eligibility",
+        filename=f"eligibility{'-public' if public else ''}-cycle{result.cycle_id}",
+        sheet="公示名单" if public else "资助资格",
+        columns=_PUBLIC if public else _FULL,
+        rows=lambda: eligibility_rows(document, public=public),
+        created=_created(result),
+        digest_key=stem if result.frozen else None,
+        snapshot=result.snapshot if result.frozen else None,
+        in_memory=True,
+    )
+
+
+def results_table(result) -> Table:
+    document = result.document
+    return Table(
+        name="results",
+        filename=f"results-cycle{result.cycle_id}",
+        sheet="评审结果",
+        columns=RESULT_COLUMNS,
+        rows=lambda: result_rows(document),
+        created=_created(result),
+        digest_key="results" if result.frozen else None,
+        snapshot=result.snapshot if result.frozen else None,
+        in_memory=True,
+    )
