@@ -5,4 +5,6 @@ from flask import Flask
 
 
 def register_extra(app: Flask) -> None:
-    return None
+    from .jobs.cli import scheduler_cli
+
+    app.cli.add_command(scheduler_cli)
