@@ -101,8 +101,12 @@ def can_create_project(actor: Actor, platform: Any) -> bool:
 
 
 def can_edit_project(actor: Actor, project: Any) -> bool:
-    """Edit project fields, add/edit milestones, record outcomes, upload evidence."""
-    if project.status in READ_ONLY_PROJECT_STATUSES:
+    """Edit project fields, record outcomes, upload evidence: only while the project is active.
+
+    Killed, transferred and withdrawn projects are final; a project on hold is read-only too until an
+    admin resumes it (DESIGN §3).
+    """
+    if project.status in READ_ONLY_PROJECT_STATUSES or project.status == "on_hold":
         return False
     return actor.is_admin or is_operator_of(actor, project.platform_id)
 
@@ -135,6 +139,11 @@ def can_resume_project(actor: Actor, project: Any) -> bool:
 
 def can_view_evidence(actor: Actor, project: Any) -> bool:
     return can_view_project(actor, project)
+
+
+def can_view_gate_queue(actor: Actor) -> bool:
+    """The queue of pending gate reviews: admins, and reviewers named gatekeeper of some platform."""
+    return actor.is_admin or (actor.is_reviewer and bool(actor.gatekeeper_platform_ids))
 
 
 # --- review cycles -----------------------------------------------------------------------
@@ -177,6 +186,17 @@ def can_edit_self_assessment(actor: Actor, cycle: Any, platform: Any) -> bool:
 def can_view_self_assessment(actor: Actor, cycle: Any, platform: Any) -> bool:
     pid = _platform_id(platform)
     return actor.is_admin or is_operator_of(actor, pid) or (actor.is_reviewer and pid in actor.assigned_platform_ids)
+
+
+def can_author_self_assessment(actor: Actor, platform: Any) -> bool:
+    """Who writes a platform's self-assessment: its operators and admins (the cycle's state decides *when*:
+    outside draft/open the service answers 409)."""
+    return actor.is_admin or is_operator_of(actor, platform)
+
+
+def can_view_reviewer_breakdown(actor: Actor, cycle: Any) -> bool:
+    """Each reviewer's scores and the reviewer statistics of a cycle: admins only, in every state."""
+    return actor.is_admin
 
 
 def can_view_results(actor: Actor, cycle: Any) -> bool:
