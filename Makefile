@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 PORT   ?= 5000
 FLASK  := $(VENV)/bin/flask --app wsgi
 
-.PHONY: run test install install-dev messages translations db-upgrade seed clean serve scheduler
+.PHONY: run test install install-dev messages translations db-upgrade seed clean serve scheduler bench
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ test: install-dev
 	  echo "== again on PostgreSQL: $$TEST_DATABASE_URL"; \
 	  $(PY) -m pytest -q; \
 	fi
+
+# benchmark at programme scale (bench/README.md): fresh SQLite and PostgreSQL databases, seed-demo --scale large
+bench: install
+	$(PY) bench/run.py
 
 # translations: extract, merge into the catalogs, compile (compiled .mo files are committed)
 messages: install

@@ -1,7 +1,8 @@
 """A platform's projects, milestones and outcomes as tables, read live and streamed.
 
 Each row source is one query read in batches (`yield_per`), so an export of any size is written
-row by row without loading the platform's data at once.
+row by row without loading the platform's data at once.  ``platform`` None means every platform
+(the programme-wide export, ``?platform=all``, for the commission).
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, timezone
 from typing import Any
 
+from sqlalchemy import true
 from sqlmodel import Session, select
 
 from ..models import Milestone, Outcome, Platform, Project
@@ -70,11 +72,15 @@ OUTCOME_COLUMNS = (
 )
 
 
-def project_rows(session: Session, platform_id: int) -> Iterator[list[Any]]:
+def _of(project, platform_id: int | None):
+    return true() if platform_id is None else project.platform_id == platform_id
+
+
+def project_rows(session: Session, platform_id: int | None) -> Iterator[list[Any]]:
     stmt = (select(Project.id, Project.title_zh, Project.title_en, Project.lead, Project.source_institution,
                    Project.demand_owner, Project.selection_mode, Project.stage, Project.status, Project.trl_entry,
                    Project.trl_current, Project.budget, Project.started_on)
-            .where(Project.platform_id == platform_id).order_by(Project.id)
+            .where(_of(Project, platform_id)).order_by(Project.id)
             .execution_options(yield_per=BATCH))
     for r in session.exec(stmt):
         yield [r.id, r.title_zh, r.title_en, r.lead, r.source_institution, r.demand_owner,
@@ -82,12 +88,12 @@ def project_rows(session: Session, platform_id: int) -> Iterator[list[Any]]:
                r.trl_entry, r.trl_current, r.budget, r.budget, r.started_on]
 
 
-def milestone_rows(session: Session, platform_id: int, today: date) -> Iterator[list[Any]]:
+def milestone_rows(session: Session, platform_id: int | None, today: date) -> Iterator[list[Any]]:
     stmt = (select(Milestone.id, Milestone.project_id, Project.title_zh, Milestone.stage, Milestone.title,
                    Milestone.deliverable, Milestone.is_gate_criterion, Milestone.due_on, Milestone.status,
                    Milestone.completed_on, Milestone.trl_claimed)
             .join(Project, Project.id == Milestone.project_id)
-            .where(Project.platform_id == platform_id)
+            .where(_of(Project, platform_id))
             .order_by(Milestone.project_id, Milestone.due_on, Milestone.id)
             .execution_options(yield_per=BATCH))
     for r in session.exec(stmt):
@@ -97,11 +103,11 @@ def milestone_rows(session: Session, platform_id: int, today: date) -> Iterator[
                r.trl_claimed]
 
 
-def outcome_rows(session: Session, platform_id: int) -> Iterator[list[Any]]:
+def outcome_rows(session: Session, platform_id: int | None) -> Iterator[list[Any]]:
     stmt = (select(Outcome.id, Outcome.project_id, Project.title_zh, Outcome.kind, Outcome.counterparty,
                    Outcome.amount, Outcome.occurred_on, Outcome.note)
             .join(Project, Project.id == Outcome.project_id)
-            .where(Project.platform_id == platform_id)
+            .where(_of(Project, platform_id))
             .order_by(Outcome.occurred_on, Outcome.id)
             .execution_options(yield_per=BATCH))
     for r in session.exec(stmt):
@@ -109,21 +115,22 @@ def outcome_rows(session: Session, platform_id: int) -> Iterator[list[Any]]:
                r.occurred_on, r.note]
 
 
-def _table(name: str, sheet: str, platform: Platform, columns, rows) -> Table:
-    return Table(name=name, filename=f"{name}-{platform.code}", sheet=sheet, columns=columns, rows=rows,
+def _table(name: str, sheet: str, platform: Platform | None, columns, rows) -> Table:
+    suffix = platform.code if platform is not None else "all"
+    return Table(name=name, filename=f"{name}-{suffix}", sheet=sheet, columns=columns, rows=rows,
                  created=datetime.now(timezone.utc))
 
 
-def projects_table(session: Session, platform: Platform) -> Table:
-    pid = platform.id
+def projects_table(session: Session, platform: Platform | None) -> Table:
+    pid = platform.id if platform is not None else None
     return _table("projects", "项目", platform, PROJECT_COLUMNS, lambda: project_rows(session, pid))
 
 
-def milestones_table(session: Session, platform: Platform, today: date) -> Table:
-    pid = platform.id
+def milestones_table(session: Session, platform: Platform | None, today: date) -> Table:
+    pid = platform.id if platform is not None else None
     return _table("milestones", "里程碑", platform, MILESTONE_COLUMNS, lambda: milestone_rows(session, pid, today))
 
 
-def outcomes_table(session: Session, platform: Platform) -> Table:
-    pid = platform.id
+def outcomes_table(session: Session, platform: Platform | None) -> Table:
+    pid = platform.id if platform is not None else None
     return _table("outcomes", "成果", platform, OUTCOME_COLUMNS, lambda: outcome_rows(session, pid))

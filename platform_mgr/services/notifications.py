@@ -74,11 +74,12 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) ->
             from sqlalchemy.dialects.sqlite import insert
         else:
             from sqlalchemy.dialects.postgresql import insert
+        # one cached statement, executed with a list of parameter sets ("insertmanyvalues" batches them
+        # into multi-row INSERTs): a .values(rows) statement would be compiled afresh for every batch
+        stmt = (insert(table).on_conflict_do_nothing(index_elements=["dedup_key"])
+                .returning(table.c.id, table.c.recipient_id, table.c.kind, table.c.dedup_key))
         for start in range(0, len(rows), BATCH):
-            stmt = (insert(table).values(rows[start:start + BATCH])
-                    .on_conflict_do_nothing(index_elements=["dedup_key"])
-                    .returning(table.c.id, table.c.recipient_id, table.c.kind, table.c.dedup_key))
-            created.extend(Created(*r) for r in session.execute(stmt).all())
+            created.extend(Created(*r) for r in session.execute(stmt, rows[start:start + BATCH]).all())
     else:  # pragma: no cover - engines without ON CONFLICT
         for row in rows:
             try:

@@ -317,3 +317,18 @@ def seed(session: Session, scale: str = "demo", today: date | None = None, rng_s
                  {"scale": scale, "platforms": summary.platforms, "projects": summary.projects,
                   "milestones": summary.milestones, "outcomes": summary.outcomes})
     return summary
+
+
+def analyze(engine=None) -> None:
+    """Refresh the planner's statistics after a bulk load (ANALYZE; outside the seeding transaction).
+
+    PostgreSQL's autovacuum would do it some time later; until then a fresh bulk-loaded table has no
+    statistics and joins over it get nested-loop plans that are a hundred times slower."""
+    from sqlalchemy import text
+
+    from ..db import get_engine
+
+    engine = engine or get_engine()
+    with engine.connect().execution_options(pm_write=True) as conn:
+        with conn.begin():
+            conn.execute(text("ANALYZE"))

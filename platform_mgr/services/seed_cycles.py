@@ -5,8 +5,9 @@
   disputed (one reviewer far below the others), one conflict declared; it is opened and closed through
   `cycles.open_cycle` / `cycles.close_cycle`, so closing freezes the eligibility snapshot.
 * open cycle (this year's data, closing in five days): assignments from the balanced suggestion, a mix of
-  submitted reviews, drafts and reviews not started (every demo reviewer has some of each), and
-  self-assessments of all platforms but one.
+  submitted reviews, drafts and reviews not started (every demo reviewer has some of each; in "large"
+  the cycle is scored: every platform has at least four submitted reviews, the fifth is a submission,
+  a draft or not started), and self-assessments of all platforms but one (in "large", four in five).
 
 Assignments and scores are bulk inserts (fast at the "large" scale); the state changes go through the
 services, which write their audit events; one audit event per cycle records the seeded reviews.
@@ -176,12 +177,18 @@ def seed_cycles(session, *, today, rng, platform_ids, reviewer_ids, operator_ids
     pool = reviewers[len(reviewers) // 2:][:max(10, len(active))] if large else reviewers
     pairs = _pairs(active, pool, 5 if large else 3)
     seen: dict[int, int] = {}
+    per_platform: dict[int, int] = {}
     rows, scores = [], []
     for rid, pid in sorted(pairs, key=lambda rp: (rp[0], platform_ids.index(rp[1]))):
         k = seen.get(rid, 0)
         seen[rid] = k + 1
+        j = per_platform.get(pid, 0)
+        per_platform[pid] = j + 1
         at = cur.opens_at + timedelta(days=1 + (k + rid) % 7)
-        state = ("submitted", "draft", "not_started")[k % 3]
+        if large:  # fully scored but for the last review of two platforms in three: ≥ 4 submitted everywhere
+            state = "submitted" if j < 4 else ("submitted", "draft", "not_started")[platform_ids.index(pid) % 3]
+        else:  # every demo reviewer has a submitted review, a draft and one not started
+            state = ("submitted", "draft", "not_started")[k % 3]
         if state == "submitted":
             rows.append(_assignment_row(cur, rid, pid, state=state, at=at, comment=rng.choice(COMMENTS)))
             scores.append(_points(rng, criteria, quality.get(pid, 0.75), bias[rid]))
