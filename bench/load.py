@@ -4,12 +4,15 @@
 
 It builds a fresh database with the demo data, starts gunicorn on a free loopback port, and runs
 client threads that read-modify-write the SAME milestones (each PATCH carries the version it read,
-so a concurrent writer gets 409) and save the same reviewers' draft reviews. Afterwards it checks:
+so a concurrent writer gets 409), several reviewers PUT their draft reviews of the open cycle
+(two clients per reviewer, each PUT carrying the version it read) while readers fetch the results
+and the reviews. Afterwards it checks:
 
 * no response was a 5xx;
-* no lost update: every milestone's final version is 1 + the number of PATCHes that got 200
-  for it, and its final title is the one of the last accepted write;
-* audit events for those writes equal the accepted writes.
+* no lost update: every milestone's and review's final version is its starting version + the number
+  of writes that got 200 for it, the accepted versions are consecutive, and the final content is the
+  one of the last accepted write;
+* new audit events for those rows equal the accepted writes.
 
 Everything stays on 127.0.0.1; the run is bounded by --seconds.
 """
@@ -77,6 +80,9 @@ def main() -> int:
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--milestones", type=int, default=8, help="how many milestones all clients fight over")
+    ap.add_argument("--reviewers", type=int, default=4, help="reviewers writing their reviews concurrently")
+    ap.add_argument("--review-clients", type=int, default=2, help="clients per reviewer (same review)")
+    ap.add_argument("--readers", type=int, default=4, help="clients reading results and reviews")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="pm-load-"))
@@ -102,6 +108,24 @@ def main() -> int:
     flask(env, "seed-demo")
     op_token = flask(env, "users", "token", "--email", "op-bci@example.com").strip().splitlines()[-1]
     admin_token = flask(env, "users", "token", "--email", "admin@example.com").strip().splitlines()[-1]
+    # reviewers with a review still open to edit in the open cycle (read straight from the database)
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(env["DATABASE_URL"])
+    with engine.connect() as c:
+        review_rows = c.execute(sa.text(
+            "SELECT a.id, a.cycle_id, a.platform_id, u.email FROM assignment a JOIN review_cycle rc ON rc.id = a.cycle_id "
+            "JOIN \"user\" u ON u.id = a.reviewer_id WHERE rc.state = 'open' AND a.review_state != 'submitted' "
+            "AND NOT a.conflict_declared ORDER BY a.id")).all()
+    engine.dispose()
+    review_targets, seen_reviewers = [], set()
+    for aid, cycle_id, pid, email in review_rows:
+        if email in seen_reviewers or len(review_targets) >= args.reviewers:
+            continue
+        seen_reviewers.add(email)
+        token = flask(env, "users", "token", "--email", email).strip().splitlines()[-1]
+        review_targets.append(dict(assignment_id=aid, path=f"/api/v1/cycles/{cycle_id}/reviews/{pid}", token=token,
+                                   results=f"/api/v1/cycles/{cycle_id}/results"))
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -131,7 +155,23 @@ def main() -> int:
 
         statuses: Counter = Counter()
         latencies: list[float] = []
-        accepted = defaultdict(list)  # milestone id → [(finish time, title)]
+        accepted = defaultdict(list)  # milestone id → [(finish time, title, version)]
+        review_accepted = defaultdict(list)  # assignment id → [(comment, version)]
+
+        def audit_count(entity_type, entity_id):
+            page = call(base, admin_token, "GET", f"/api/v1/audit?entity_type={entity_type}&entity_id={entity_id}"
+                                                  "&per_page=1")[1]
+            return page["total"]
+
+        start_versions = {mid: call(base, op_token, "GET", f"/api/v1/milestones/{mid}")[1]["version"]
+                          for mid in targets}
+        audit_before = sum(audit_count("milestone", mid) for mid in targets)
+        criteria = {}
+        for r in review_targets:
+            body = call(base, r["token"], "GET", r["path"])[1]
+            r["start_version"] = body["version"]
+            criteria[r["path"]] = [(c["code"], c["max_points"]) for c in body["criteria"]]
+        review_audit_before = sum(audit_count("assignment", r["assignment_id"]) for r in review_targets)
         lock = threading.Lock()
         deadline = time.monotonic() + args.seconds
 
@@ -156,7 +196,43 @@ def main() -> int:
                     if status == 200:
                         accepted[mid].append((time.monotonic(), title, body["version"]))
 
+        def reviewer_client(seed: int, r: dict):
+            rng = random.Random(seed)
+            n = 0
+            while time.monotonic() < deadline:
+                status, body, elapsed = call(base, r["token"], "GET", r["path"])
+                with lock:
+                    statuses[("GET", status)] += 1
+                    latencies.append(elapsed)
+                if status != 200:
+                    continue
+                n += 1
+                comment = f"评审意见 c{seed} #{n}"
+                scores = {code: round(rng.uniform(0, top), 1) for code, top in criteria[r["path"]]}
+                status, body, elapsed = call(base, r["token"], "PUT", r["path"],
+                                             {"version": body["version"], "scores": scores, "comment": comment})
+                with lock:
+                    statuses[("PUT", status)] += 1
+                    latencies.append(elapsed)
+                    if status == 200:
+                        review_accepted[r["assignment_id"]].append((comment, body["version"]))
+
+        def reader(seed: int):
+            rng = random.Random(seed)
+            while time.monotonic() < deadline:
+                r = rng.choice(review_targets)
+                token, path = (admin_token, r["results"]) if rng.random() < 0.5 else (r["token"], r["path"])
+                status, _body, elapsed = call(base, token, "GET", path)
+                with lock:
+                    statuses[("GET", status)] += 1
+                    latencies.append(elapsed)
+
         threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
+        for k, r in enumerate(review_targets):
+            threads += [threading.Thread(target=reviewer_client, args=(100 + k * 10 + j, r))
+                        for j in range(args.review_clients)]
+        if review_targets:
+            threads += [threading.Thread(target=reader, args=(1000 + i,)) for i in range(args.readers)]
         t0 = time.perf_counter()
         for t in threads:
             t.start()
@@ -168,25 +244,40 @@ def main() -> int:
         for mid in targets:
             final = call(base, op_token, "GET", f"/api/v1/milestones/{mid}")[1]
             writes = accepted.get(mid, [])
+            v0 = start_versions[mid]
             versions = sorted(v for _t, _title, v in writes)
-            if final["version"] != 1 + len(writes) or versions != list(range(2, 2 + len(writes))):
+            if final["version"] != v0 + len(writes) or versions != list(range(v0 + 1, v0 + 1 + len(writes))):
                 lost.append((mid, final["version"], len(writes)))
             elif writes and final["title"] != max(writes, key=lambda w: w[2])[1]:
                 lost.append((mid, "title", final["title"]))
-        audit_total = 0
-        for mid in targets:
-            page = call(base, admin_token, "GET", f"/api/v1/audit?entity_type=milestone&entity_id={mid}&per_page=1")[1]
-            audit_total += page["total"]
+        for r in review_targets:
+            final = call(base, r["token"], "GET", r["path"])[1]
+            writes = review_accepted.get(r["assignment_id"], [])
+            v0 = r["start_version"]
+            versions = sorted(v for _c, v in writes)
+            if final["version"] != v0 + len(writes) or versions != list(range(v0 + 1, v0 + 1 + len(writes))):
+                lost.append((r["assignment_id"], final["version"], len(writes)))
+            elif writes and final["comment"] != max(writes, key=lambda w: w[1])[0]:
+                lost.append((r["assignment_id"], "comment", final["comment"]))
+        audit_total = sum(audit_count("milestone", mid) for mid in targets) - audit_before
+        review_audit = sum(audit_count("assignment", r["assignment_id"]) for r in review_targets) - review_audit_before
         writes_total = sum(len(v) for v in accepted.values())
+        review_writes = sum(len(v) for v in review_accepted.values())
         five_xx = sum(n for (method, status), n in statuses.items() if status >= 500)
         requests = sum(statuses.values())
-        print(f"engine={args.engine} workers={args.workers} clients={args.clients} seconds={wall:.1f}")
+        print(f"engine={args.engine} workers={args.workers} milestone clients={args.clients} "
+              f"reviewers={len(review_targets)}x{args.review_clients} readers={args.readers if review_targets else 0} "
+              f"seconds={wall:.1f}")
         print(f"requests={requests} rps={requests / wall:.0f} p50={statistics.median(latencies) * 1000:.1f}ms "
               f"p95={statistics.quantiles(latencies, n=20)[18] * 1000:.1f}ms")
         print("statuses:", dict(sorted((f"{m} {s}", n) for (m, s), n in statuses.items())))
         print(f"accepted writes={writes_total} stale writes refused (409)={statuses[('PATCH', 409)]} "
-              f"audit events for the targets={audit_total} 5xx={five_xx} lost updates={len(lost)}")
-        ok = five_xx == 0 and not lost and audit_total == writes_total
+              f"new audit events={audit_total}")
+        print(f"accepted review writes={review_writes} stale review writes refused (409)={statuses[('PUT', 409)]} "
+              f"new audit events={review_audit}")
+        print(f"5xx={five_xx} lost updates={len(lost)}")
+        ok = (five_xx == 0 and not lost and audit_total == writes_total and review_audit == review_writes
+              and (review_writes > 0 or not review_targets))
         print("RESULT:", "OK" if ok else f"FAILED {lost[:5]}")
         return 0 if ok else 1
     finally:

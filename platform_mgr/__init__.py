@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask, g, jsonify, render_template, request, session as flask_session
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from .config import ROOT, Config, load_secret_key
 
@@ -39,7 +40,13 @@ def create_app(config: type | dict | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024 + 64 * 1024
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
 
+    if int(app.config.get("PROXY_FIX") or 0) > 0:  # only when told: otherwise anyone could claim HTTPS or an address
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["PROXY_FIX"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     _init_extensions(app)
+    app.url_map.converters["int"] = BoundedInt  # an id beyond the columns' range is simply not found (404), not a 500
     _register_blueprints(app)
     _register_template_helpers(app)
     _register_error_handlers(app)
@@ -49,6 +56,13 @@ def create_app(config: type | dict | None = None) -> Flask:
 
     register_cli(app)
     return app
+
+
+class BoundedInt(IntegerConverter):
+    """``<int:…>`` limited to what an integer column holds (32-bit on PostgreSQL; api.core.MAX_INT)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002 - werkzeug's names
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def _init_extensions(app: Flask) -> None:
@@ -70,7 +84,7 @@ def _init_extensions(app: Flask) -> None:
         from .models import User
 
         uid, _sep, epoch = (user_id or "").partition(":")
-        if not uid.isdigit():
+        if not uid.isdigit() or g.get("db_unavailable"):  # the outage page is drawn without the database
             return None
         user = db.get_session().get(User, int(uid))
         if user is None or not user.active or str(user.session_epoch) != epoch:
@@ -85,6 +99,17 @@ def _init_extensions(app: Flask) -> None:
             return jsonify({"error": {"code": "unauthorized", "message": _("Please sign in."), "fields": {}}}), 401
         flash(_("Please sign in to continue."), "info")
         return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
+
+    @app.before_request
+    def refuse_nul_characters():
+        """A NUL in a query string or a form field cannot be stored (PostgreSQL text) nor mean anything: 422."""
+        from .errors import Invalid
+
+        bad = [name for source in (request.args, request.form) for name, value in source.items(multi=True)
+               if (isinstance(value, str) and "\x00" in value) or "\x00" in (name or "")]
+        if bad:
+            raise Invalid(_("Please correct the marked fields."),
+                          fields={name.replace("\x00", ""): _("Text may not contain NUL characters.") for name in bad})
 
     @app.before_request
     def remember_language():
@@ -183,12 +208,21 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(StaleDataError)
     def stale(exc):
+        _rollback()  # first: choosing the message's language may load the user through this session
         return app_error(Conflict(_("This record was changed by someone else. Reload and try again.")))
 
     @app.errorhandler(OperationalError)
     def db_down(exc):
         _rollback()
         app.logger.exception("database error")
+        # draw the page as for a visitor: nothing on it may need the database again
+        from flask_login import AnonymousUserMixin
+
+        from .permissions import ANONYMOUS
+
+        g.db_unavailable = True
+        g._login_user = AnonymousUserMixin()
+        g.actor = ANONYMOUS
         if _wants_json():
             return jsonify({"error": {"code": "unavailable", "message": _("The database is not reachable. Try again shortly."),
                                       "fields": {}}}), 503

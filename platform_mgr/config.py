@@ -42,6 +42,10 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ("zh_Hans_CN", "en")
 
+    # behind N reverse proxies (nginx …): PROXY_FIX=N trusts their X-Forwarded-For/-Proto/-Host (HSTS, secure
+    # cookies and the per-address sign-in limit then see the real client). 0: the headers are ignored.
+    PROXY_FIX = _int_env("PROXY_FIX", 0)
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = (os.environ.get("SESSION_COOKIE_SECURE") or "").lower() in ("1", "true", "yes")

@@ -28,9 +28,10 @@ class RouteDoc:
     paginated: bool = False
     query: dict[str, str] = field(default_factory=dict)
     multipart: bool = False
-    binary: str | None = None  # content type of a file response
+    binary: str | tuple[str, ...] | None = None  # content type(s) of a file response
     auth: bool = True
     tag: str = ""
+    status: int | tuple[int, ...] | None = None  # the success status(es) when the usual rule (POST creating → 201) does not hold
 
 
 REGISTRY: list[RouteDoc] = []
@@ -38,7 +39,8 @@ REGISTRY: list[RouteDoc] = []
 
 def route(rule: str, methods: list[str] | None = None, *, summary: str, body: type[BaseModel] | None = None,
           response: type[BaseModel] | None = None, paginated: bool = False, query: dict[str, str] | None = None,
-          multipart: bool = False, binary: str | None = None, tag: str = "", endpoint: str | None = None):
+          multipart: bool = False, binary: str | tuple[str, ...] | None = None, tag: str = "", endpoint: str | None = None,
+          status: int | tuple[int, ...] | None = None):
     """Register an API view and its documentation."""
     methods = methods or ["GET"]
 
@@ -47,7 +49,8 @@ def route(rule: str, methods: list[str] | None = None, *, summary: str, body: ty
         bp.add_url_rule(rule, endpoint=name, view_func=view, methods=methods)
         REGISTRY.append(RouteDoc(rule=bp.url_prefix + rule, methods=methods, endpoint=f"api.{name}", summary=summary,
                                  body=body, response=response, paginated=paginated, query=query or {},
-                                 multipart=multipart, binary=binary, tag=tag or rule.strip("/").split("/")[0]))
+                                 multipart=multipart, binary=binary, tag=tag or rule.strip("/").split("/")[0],
+                                 status=status))
         return view
 
     return decorator
@@ -179,20 +182,59 @@ def parse_body(model: type[BaseModel]) -> BaseModel:
         data = {}
     if not isinstance(data, dict):
         raise Invalid(_l("The body must be a JSON object."), fields={"body": _l("Send a JSON object.")})
+    too_big = _oversized_ints(data)
+    if too_big:  # no column holds them: refuse before they reach the database
+        raise Invalid(_l("Please correct the marked fields."),
+                      fields={name: _l("Enter a whole number from %(low)d to %(high)d.", low=-MAX_INT, high=MAX_INT)
+                              for name in too_big})
+    with_nul = _nul_strings(data)
+    if with_nul:  # PostgreSQL text cannot hold NUL characters
+        raise Invalid(_l("Please correct the marked fields."),
+                      fields={name: _l("Text may not contain NUL characters.") for name in with_nul})
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise Invalid(_l("Please correct the marked fields."), fields=validation_fields(exc)) from None
 
 
+def _nul_strings(value: Any, path: str = "") -> list[str]:
+    """Dotted paths of the strings (values or keys) in a JSON value that contain a NUL character."""
+    if isinstance(value, str):
+        return [path or "body"] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [p for k, v in value.items()
+                for p in ([f"{path}.{k}" if path else str(k)] if "\x00" in str(k) else [])
+                + _nul_strings(v, f"{path}.{k}" if path else str(k))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _nul_strings(v, f"{path}.{i}" if path else str(i))]
+    return []
+
+
+def _oversized_ints(value: Any, path: str = "") -> list[str]:
+    """Dotted paths of the integers in a JSON value that no integer column holds (beyond ±MAX_INT)."""
+    if isinstance(value, bool):
+        return []
+    if isinstance(value, int):
+        return [path or "body"] if not -MAX_INT <= value <= MAX_INT else []
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _oversized_ints(v, f"{path}.{k}" if path else str(k))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _oversized_ints(v, f"{path}.{i}" if path else str(i))]
+    return []
+
+
+MAX_PAGE = 1_000_000  # keeps OFFSET within the database's integers
+MAX_INT = 2**31 - 1  # integer columns (ids, yuan, versions) are 32-bit on PostgreSQL: nothing larger is stored
+
+
 def page_params(default: int = 25, maximum: int = 200) -> tuple[int, int]:
     errors = {}
     try:
         page = int(request.args.get("page", 1))
-        if page < 1:
+        if not 1 <= page <= MAX_PAGE:
             raise ValueError
     except (TypeError, ValueError):
-        errors["page"] = _l("Enter a whole number of at least 1.")
+        errors["page"] = _l("Enter a whole number from 1 to %(n)d.", n=MAX_PAGE)
         page = 1
     try:
         per_page = int(request.args.get("per_page", default))
@@ -213,7 +255,10 @@ def int_arg(name: str, required: bool = False) -> int | None:
             raise Invalid(_l("Please correct the marked fields."), fields={name: _l("This field is required.")})
         return None
     try:
-        return int(raw)
+        value = int(raw)
+        if not -MAX_INT <= value <= MAX_INT:
+            raise ValueError
+        return value
     except ValueError:
         raise Invalid(_l("Please correct the marked fields."), fields={name: _l("Enter a whole number.")}) from None
 

@@ -192,7 +192,7 @@ def cycles_unassign(cycle_id: int, assignment_id: int):
 @route("/cycles/<int:cycle_id>/assignments/balanced", ["POST"],
        summary="Balanced suggestion (admin): every active platform gets at least N reviewers, loads spread, "
                "conflicts respected; \"apply\": true creates it", body=BalancedRequest, response=BalancedOut,
-       endpoint="cycles_balanced")
+       endpoint="cycles_balanced", status=(200, 201))
 def cycles_balanced(cycle_id: int):
     session = get_session()
     cycle = q.get_cycle_or_404(session, cycle_id)

@@ -6,7 +6,7 @@ from ..exports import MIMETYPES
 from ..web.exports.download import resolve_table, send_table
 from .core import current_actor, route
 
-_QUERY = {"cycle": "cycle id (eligibility, results)", "platform": "platform id or code (projects, milestones, outcomes)"}
+_QUERY = {"cycle": "cycle id (eligibility, results)", "platform": "platform id or code, or \"all\" for every platform (admin) (projects, milestones, outcomes)"}
 _SUMMARY = ("Download an export: eligibility|results (?cycle=), projects|milestones|outcomes (?platform=). "
             "A closed cycle's lists are byte-for-byte reproducible and carry X-Content-SHA256.")
 

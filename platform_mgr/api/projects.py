@@ -216,6 +216,8 @@ def milestone_detail(milestone_id: int):
 def milestone_update(milestone_id: int):
     session, milestone, project = _load_milestone(milestone_id)
     actor = current_actor()
+    # refuse before reading the body: those who may only look get 403, not a validation error
+    require(permissions.can_edit_milestones(actor, project) or permissions.can_waive_milestone(actor, project))
     body = parse_body(MilestoneUpdate)
     data = body.model_dump(exclude_unset=True)
     version = data.pop("version")
@@ -262,7 +264,7 @@ def milestone_evidence_upload(milestone_id: int):
 
 
 @route("/evidence/<int:evidence_id>", ["GET"], summary="Download an evidence file (as an attachment)",
-       binary="application/octet-stream")
+       binary=evidence_svc.CONTENT_TYPES)
 def evidence_download(evidence_id: int):
     session = get_session()
     evidence = q.get_evidence_or_404(session, evidence_id)

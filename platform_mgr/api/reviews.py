@@ -13,6 +13,7 @@ from ..queries import cycles as q
 from ..queries.evidence_panel import evidence_panel
 from ..queries.platforms import get_platform_or_404
 from ..services import reviews as svc
+from ..services.evidence import CONTENT_TYPES as UPLOAD_CONTENT_TYPES
 from ..services import self_assessments as sa_svc
 from . import serialise
 from .core import commit, current_actor, current_user_obj, int_arg, parse_body, require, route
@@ -177,7 +178,7 @@ def self_assessment_detach(cycle_id: int, platform_id: int, file_id: int):
 
 
 @route("/self-assessment-files/<int:file_id>", ["GET"], summary="Download a self-assessment attachment",
-       binary="application/octet-stream")
+       binary=UPLOAD_CONTENT_TYPES)
 def self_assessment_file(file_id: int):
     session = get_session()
     f, sa = q.get_attachment_or_404(session, file_id)

@@ -14,6 +14,7 @@ import secrets
 import tempfile
 import unicodedata
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -31,6 +32,14 @@ OFFICE = {
     "xl/": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".xlsx"),
     "ppt/": ("application/vnd.openxmlformats-officedocument.presentationml.presentation", ".pptx"),
 }
+# the extensions a file name may carry for each accepted content type (a name without one is fine)
+NAME_EXTENSIONS = {
+    ".pdf": {"pdf"}, ".png": {"png"}, ".jpg": {"jpg", "jpeg", "jpe"}, ".docx": {"docx"}, ".xlsx": {"xlsx"},
+    ".pptx": {"pptx"}, ".txt": {"txt", "text", "md", "log", "csv", "tsv"}, ".csv": {"csv"},
+}
+# every content type a stored upload is served with (the API document lists them for downloads)
+CONTENT_TYPES = ("application/pdf", "image/png", "image/jpeg", *(kind for kind, _ext in OFFICE.values()), "text/plain",
+                 "text/csv")
 ALLOWED_HELP = _l("Allowed: PDF, PNG, JPEG, Word/Excel/PowerPoint (docx, xlsx, pptx), plain text or CSV.")
 AUDIT_FIELDS = ("milestone_id", "outcome_id", "original_name", "stored_name", "content_type", "size_bytes", "sha256")
 
@@ -95,10 +104,27 @@ def clean_name(filename: str | None, ext: str) -> str:
     return name
 
 
-def store_evidence(session: Session, user, *, project_id: int, stream: IO[bytes] | None, filename: str | None,
-                   upload_dir: str, max_bytes: int, milestone_id: int | None = None,
-                   outcome_id: int | None = None) -> EvidenceFile:
-    """Check and store one uploaded file for a milestone or an outcome; audit it as the project's."""
+@dataclass(frozen=True)
+class StoredUpload:
+    """A checked file moved into its directory under a generated name (the row is the caller's)."""
+
+    path: Path
+    stored_name: str
+    original_name: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+
+
+def store_upload(stream: IO[bytes] | None, filename: str | None, *, upload_dir: str | Path, max_bytes: int,
+                 prefix: str = "") -> StoredUpload:
+    """The one upload check for the whole app (evidence and self-assessment attachments).
+
+    Streams to a temporary file in `upload_dir` (never under static/), 413 past `max_bytes`, 422 when
+    empty, when the content is not an accepted type, or when the name's extension says another type than
+    the content. Nothing is left on disk on failure; on success the caller deletes ``path`` if its
+    transaction fails afterwards.
+    """
     if stream is None or not (filename or "").strip():
         raise Invalid(FIX, fields={"file": _l("Choose a file to upload.")})
     directory = Path(upload_dir)
@@ -128,12 +154,32 @@ def store_evidence(session: Session, user, *, project_id: int, stream: IO[bytes]
             raise Invalid(_l("This type of file is not accepted."),
                           fields={"file": _l("This type of file is not accepted.") + " " + str(ALLOWED_HELP)})
         content_type, ext = kind
-        stored_name = secrets.token_hex(16) + ext
+        original = clean_name(filename, ext)
+        named = original.rsplit(".", 1)[-1].lower() if "." in original else ""
+        if named and named not in NAME_EXTENSIONS[ext]:
+            raise Invalid(_l("This type of file is not accepted."),
+                          fields={"file": _l("The file's name does not match its content.") + " " + str(ALLOWED_HELP)})
+        stored_name = prefix + secrets.token_hex(16) + ext
         final = directory / stored_name
         os.replace(tmp, final)
+        return StoredUpload(path=final, stored_name=stored_name, original_name=original, content_type=content_type,
+                            size_bytes=size, sha256=digest.hexdigest())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        if final is not None:
+            final.unlink(missing_ok=True)
+        raise
+
+
+def store_evidence(session: Session, user, *, project_id: int, stream: IO[bytes] | None, filename: str | None,
+                   upload_dir: str, max_bytes: int, milestone_id: int | None = None,
+                   outcome_id: int | None = None) -> EvidenceFile:
+    """Check and store one uploaded file for a milestone or an outcome; audit it as the project's."""
+    stored = store_upload(stream, filename, upload_dir=upload_dir, max_bytes=max_bytes)
+    try:
         evidence = EvidenceFile(milestone_id=milestone_id, outcome_id=outcome_id,
-                                original_name=clean_name(filename, ext), stored_name=stored_name,
-                                content_type=content_type, size_bytes=size, sha256=digest.hexdigest(),
+                                original_name=stored.original_name, stored_name=stored.stored_name,
+                                content_type=stored.content_type, size_bytes=stored.size_bytes, sha256=stored.sha256,
                                 uploaded_by_id=getattr(user, "id", None))
         session.add(evidence)
         session.flush()
@@ -141,9 +187,7 @@ def store_evidence(session: Session, user, *, project_id: int, stream: IO[bytes]
                     audit.snapshot(evidence, AUDIT_FIELDS))
         return evidence
     except BaseException:
-        tmp.unlink(missing_ok=True)
-        if final is not None:
-            final.unlink(missing_ok=True)
+        stored.path.unlink(missing_ok=True)
         raise
 
 

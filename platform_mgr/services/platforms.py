@@ -31,6 +31,11 @@ def _validate(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
             errors[key] = _l("This field is required.")
         elif partial and key in clean and not clean[key]:
             errors[key] = _l("This field must not be empty.")
+    for key in ("status", "integrity_flag"):  # present means a value: null cannot be stored
+        if key in clean and clean[key] is None:
+            errors[key] = _l("This field must not be empty.")
+    if "integrity_note" in clean and clean["integrity_note"] is None:
+        clean["integrity_note"] = ""
     if "code" in clean and clean["code"]:
         clean["code"] = clean["code"].upper()
     if clean.get("field") and clean["field"] not in PLATFORM_FIELDS:

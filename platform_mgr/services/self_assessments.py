@@ -2,14 +2,11 @@
 
 Editable by the platform's operators (and admins) while the cycle is a draft or open; reviewers
 assigned to the platform in that cycle read it beside the scoring form. Attachments are EvidenceFile
-rows (``self_assessment_id``) stored under generated names in ``UPLOAD_DIR/self_assessments``; the
-size and the type (by extension *and* content) are checked before anything is written.
+rows (``self_assessment_id``) stored under generated names in ``UPLOAD_DIR/self_assessments`` by the
+evidence service's one upload check (size, type decided by content) before anything is written.
 """
 from __future__ import annotations
 
-import hashlib
-import os
-import secrets
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -20,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from .. import labels
-from ..errors import Conflict, Invalid, TooLarge
+from ..errors import Conflict, Invalid
 from ..models import EvidenceFile, Platform, ReviewCycle, SelfAssessment, utcnow
 from ..queries.cycles import get_self_assessment, self_assessment_files
 from . import audit
@@ -32,21 +29,8 @@ MAX_FILES = 20
 EDITABLE_STATES = ("draft", "open")
 SUBDIR = "self_assessments"
 
-# extension → (content type, check of the first bytes)
-ALLOWED_TYPES: dict[str, tuple[str, Any]] = {
-    "pdf": ("application/pdf", lambda head: head.startswith(b"%PDF-")),
-    "png": ("image/png", lambda head: head.startswith(b"\x89PNG\r\n\x1a\n")),
-    "jpg": ("image/jpeg", lambda head: head.startswith(b"\xff\xd8\xff")),
-    "jpeg": ("image/jpeg", lambda head: head.startswith(b"\xff\xd8\xff")),
-    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-             lambda head: head.startswith(b"PK\x03\x04")),
-    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-             lambda head: head.startswith(b"PK\x03\x04")),
-    "pptx": ("application/vnd.openxmlformats-officedocument.presentationml.presentation",
-             lambda head: head.startswith(b"PK\x03\x04")),
-    "txt": ("text/plain; charset=utf-8", lambda head: b"\x00" not in head),
-    "csv": ("text/csv; charset=utf-8", lambda head: b"\x00" not in head),
-}
+# shown on the form; the check itself is the evidence service's (services/evidence.py: store_upload)
+ALLOWED_TYPES = ("csv", "docx", "jpeg", "jpg", "pdf", "png", "pptx", "txt", "xlsx")
 
 
 def _require_editable(session: Session, cycle: ReviewCycle) -> None:
@@ -130,55 +114,29 @@ def file_path(f: EvidenceFile) -> Path:
     return upload_root() / f.stored_name
 
 
-def _extension(name: str) -> str:
-    return name.rsplit(".", 1)[-1].lower() if "." in name else ""
-
-
-def _clean_name(name: str) -> str:
-    name = os.path.basename((name or "").replace("\\", "/")).strip()
-    name = "".join(ch for ch in name if ch.isprintable())
-    return name[-200:] if name else ""
-
-
 def add_attachment(session: Session, actor, cycle: ReviewCycle, platform: Platform, stream: BinaryIO,
                    filename: str) -> EvidenceFile:
-    """Store an uploaded file for the self-assessment; 413 when too large, 422 for a refused type."""
+    """Store an uploaded file for the self-assessment through the evidence service's one upload check:
+    413 when too large, 422 for a type the content does not show to be accepted."""
+    from .evidence import max_upload_bytes, store_upload
+
     _require_editable(session, cycle)
-    name = _clean_name(filename)
-    ext = _extension(name)
-    if not name:
-        raise Invalid(_l("Choose a file to upload."), fields={"file": _l("Choose a file to upload.")})
-    if ext not in ALLOWED_TYPES:
-        raise Invalid(_l("This file type is not accepted."),
-                      fields={"file": _l("Accepted types: %(types)s.", types=", ".join(sorted(ALLOWED_TYPES)))})
-    limit = int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
-    data = stream.read(limit + 1)
-    if len(data) > limit:
-        raise TooLarge(_l("The file is larger than %(n)d MB.", n=int(current_app.config["MAX_UPLOAD_MB"])),
-                       fields={"file": _l("The file is too large.")})
-    if not data:
-        raise Invalid(_l("The file is empty."), fields={"file": _l("The file is empty.")})
-    content_type, looks_right = ALLOWED_TYPES[ext]
-    if not looks_right(data[:4096]):
-        raise Invalid(_l("The file's content does not match its type."),
-                      fields={"file": _l("The file's content does not match its type.")})
     sa = get_or_create(session, cycle, platform)
     if len(self_assessment_files(session, sa.id)) >= MAX_FILES:
         raise Invalid(_l("At most %(n)d attachments.", n=MAX_FILES), fields={"file": _l("Too many items.")})
-    stored = f"sa-{secrets.token_hex(16)}.{ext}"
-    root = upload_root()
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = root / (stored + ".part")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, root / stored)
-    f = EvidenceFile(self_assessment_id=sa.id, original_name=name, stored_name=stored, content_type=content_type,
-                     size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest(),
-                     uploaded_by_id=getattr(actor, "id", None))
-    session.add(f)
-    session.flush()
-    audit.record(session, actor, "self_assessment", sa.id, "attach", None,
-                 {"file_id": f.id, "name": f.original_name, "size": f.size_bytes, "sha256": f.sha256})
+    stored = store_upload(stream, filename, upload_dir=upload_root(), max_bytes=max_upload_bytes(current_app.config),
+                          prefix="sa-")
+    try:
+        f = EvidenceFile(self_assessment_id=sa.id, original_name=stored.original_name, stored_name=stored.stored_name,
+                         content_type=stored.content_type, size_bytes=stored.size_bytes, sha256=stored.sha256,
+                         uploaded_by_id=getattr(actor, "id", None))
+        session.add(f)
+        session.flush()
+        audit.record(session, actor, "self_assessment", sa.id, "attach", None,
+                     {"file_id": f.id, "name": f.original_name, "size": f.size_bytes, "sha256": f.sha256})
+    except BaseException:
+        stored.path.unlink(missing_ok=True)
+        raise
     return f
 
 

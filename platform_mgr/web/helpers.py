@@ -43,9 +43,12 @@ def apply_errors(form, error: AppError) -> None:
         flash(text, "danger")
 
 
+MAX_PAGE = 1_000_000  # keeps OFFSET within the database's integers
+
+
 def page_args(default_per_page: int = 25, max_per_page: int = 100) -> tuple[int, int]:
     try:
-        page = max(1, int(request.args.get("page", 1)))
+        page = min(MAX_PAGE, max(1, int(request.args.get("page", 1))))
     except (TypeError, ValueError):
         page = 1
     try:

@@ -33,9 +33,12 @@ def _int_or_none(name: str, raw: str | None) -> int | None:
     if raw in (None, ""):
         return None
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise Invalid(_l("Please correct the marked fields."), fields={name: _l("Enter a whole number.")}) from None
+    if not 0 <= value <= 2**31 - 1:  # no row has an id outside an integer column's range
+        raise NotFound(_l("No such export."))
+    return value
 
 
 def resolve_table(session, actor: Actor, name: str, fmt: str, *, cycle: str | None = None,
@@ -59,8 +62,12 @@ def resolve_table(session, actor: Actor, name: str, fmt: str, *, cycle: str | No
         return spec.table(session, subject, public=not actor.is_admin)
     if platform in (None, ""):
         raise Invalid(_l("Please correct the marked fields."), fields={"platform": _l("This field is required.")})
-    if platform.isdigit():
-        subject = pq.get_platform_or_404(session, int(platform))
+    if platform == "all":  # every platform's rows, streamed: the commission only
+        if not permissions.can_export(actor, name, platform=None):
+            raise Forbidden(_l("You do not have permission to do this."))
+        return spec.table(session, None, today=shanghai_today())
+    if platform.isascii() and platform.isdigit():
+        subject = pq.get_platform_or_404(session, _int_or_none("platform", platform))
     else:
         subject = pq.get_platform_by_code(session, platform)
         if subject is None:
