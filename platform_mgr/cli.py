@@ -152,6 +152,7 @@ def seed_demo(scale: str, if_empty: bool) -> None:
             sys.exit(2)
         summary = seed.seed(session, scale=scale)
         session.commit()
+    seed.analyze()  # planner statistics for the bulk-loaded tables (PostgreSQL picks bad plans without them)
     click.echo(summary.describe())
 
 

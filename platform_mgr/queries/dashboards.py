@@ -121,3 +121,22 @@ def headline(session: Session, today: date) -> dict:
     platforms = session.exec(select(Platform.status, func.count()).group_by(Platform.status)).all()
     projects = session.exec(select(Project.status, func.count()).group_by(Project.status)).all()
     return {"platforms": {s: int(n) for s, n in platforms}, "projects": {s: int(n) for s, n in projects}}
+
+
+def milestone_status_by_stage(session: Session, platform_id: int, today: date) -> dict[str, dict[str, int]]:
+    """Milestones of a platform's active projects per stage: done, waived, open and on time, overdue (one
+    grouped query)."""
+    rows = session.exec(
+        select(Milestone.stage, Milestone.status, func.count(), func.sum(case((Milestone.due_on < today, 1), else_=0)))
+        .join(Project, Project.id == Milestone.project_id)
+        .where(Project.platform_id == platform_id, Project.status == "active")
+        .group_by(Milestone.stage, Milestone.status)).all()
+    out = {s: {"done": 0, "waived": 0, "open": 0, "overdue": 0} for s in STAGES}
+    for stage, status, n, late in rows:
+        bucket = out.setdefault(stage, {"done": 0, "waived": 0, "open": 0, "overdue": 0})
+        if status in ("done", "waived"):
+            bucket[status] += int(n)
+        else:
+            bucket["overdue"] += int(late or 0)
+            bucket["open"] += int(n) - int(late or 0)
+    return out

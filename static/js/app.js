@@ -17,3 +17,39 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 });
+// sortable tables (the whole list is on the page): <table data-sortable>; each column heading becomes a button
+// that sorts the rows by that column (numbers as numbers, text in Chinese collation), again to reverse.
+document.addEventListener("DOMContentLoaded", function () {
+  var collator = new Intl.Collator(document.documentElement.lang || "zh-CN", { numeric: true, sensitivity: "base" });
+  function value(row, index) {
+    var cell = row.cells[index];
+    var text = cell ? (cell.getAttribute("data-sort") || cell.textContent).trim() : "";
+    var number = text.replace(/[¥,%\s]|万元/g, "");
+    return /^-?\d+(\.\d+)?$/.test(number) ? parseFloat(number) : text;
+  }
+  document.querySelectorAll("table[data-sortable]").forEach(function (table) {
+    var body = table.tBodies[0];
+    if (!body || !table.tHead) { return; }
+    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, index) {
+      if (!th.textContent.trim()) { return; }
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "btn btn-link p-0 text-reset text-decoration-none fw-semibold pm-sort";
+      while (th.firstChild) { button.appendChild(th.firstChild); }
+      th.appendChild(button);
+      button.addEventListener("click", function () {
+        var ascending = th.getAttribute("aria-sort") !== "ascending";
+        Array.prototype.forEach.call(table.tHead.rows[0].cells, function (other) { other.removeAttribute("aria-sort"); });
+        th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+        var rows = Array.prototype.slice.call(body.rows);
+        rows.sort(function (a, b) {
+          var x = value(a, index), y = value(b, index), order;
+          if (typeof x === "number" && typeof y === "number") { order = x - y; }
+          else { order = collator.compare(String(x), String(y)); }
+          return ascending ? order : -order;
+        });
+        rows.forEach(function (row) { body.appendChild(row); });
+      });
+    });
+  });
+});

@@ -24,8 +24,8 @@ document.addEventListener("DOMContentLoaded", function () {
         indexAxis: horizontal ? "y" : "x",
         plugins: { legend: { position: "bottom" } },
         scales: {
-          x: { stacked: !!spec.stacked, beginAtZero: true },
-          y: { stacked: !!spec.stacked, beginAtZero: true }
+          x: { stacked: !!spec.stacked, beginAtZero: true, ticks: { precision: 0 } },
+          y: { stacked: !!spec.stacked, beginAtZero: true, ticks: { precision: 0 } }
         }
       }
     });

@@ -20,6 +20,6 @@ def test_reviewer_scores_and_submits_in_the_browser(page, make, db):
     page.page.click("button[value=submit]")
     page.page.wait_for_load_state()
     assert "A submitted review is locked." in page.page.content()
-    page.screenshot("scoring-en")
+    page.screenshot("journey-scoring-en")
     db.refresh(assignment)
     assert assignment.review_state == "submitted"

@@ -13,7 +13,7 @@ def test_sign_in_and_navigate_in_both_languages(page, make):
         page.goto(path + "?lang=zh")
     page.goto("/dashboards/programme")
     page.page.wait_for_selector("canvas[data-chart='funnel']")
-    page.screenshot("programme-zh")
+    page.screenshot("smoke-programme-zh")
 
 
 def test_phone_width_navigation_collapses(page, make):

@@ -48,3 +48,68 @@ def test_empty_programme_says_what_to_do(client, auth, make):
     auth.login(make.admin().email)
     html = client.get("/dashboards/programme?lang=en").get_data(as_text=True)
     assert "No conversion recorded yet" in html
+
+
+def _charts(html):
+    import json
+    import re
+
+    return json.loads(re.search(r'<script type="application/json" id="chart-data">(.*?)</script>', html, re.S).group(1))
+
+
+def test_platform_dashboard_charts_projects_by_stage_and_milestones(client, auth, make):
+    bci = make.platform(code="BCI")
+    other = make.platform(code="SIPH")
+    for stage, status in (("S0", "active"), ("S1", "active"), ("S1", "on_hold"), ("S4", "transferred")):
+        make.project(bci, stage=stage, status=status)
+    make.project(other, stage="S2")  # another platform's project is not counted
+    p = make.project(bci, stage="S2")
+    make.milestone(p, stage="S2", due_on=date.today() - timedelta(days=3))  # overdue
+    make.milestone(p, stage="S2", due_on=date.today() + timedelta(days=3))  # open, on time
+    make.milestone(p, stage="S1", status="done", completed_on=date.today() - timedelta(days=9),
+                   due_on=date.today() - timedelta(days=1))
+    auth.login(make.operator(bci).email)
+    html = client.get(f"/projects/platform/{bci.id}?lang=en").get_data(as_text=True)
+    assert 'data-chart="stages"' in html and 'data-chart="milestones"' in html
+    charts = _charts(html)
+    stages = {ds["label"]: ds["data"] for ds in charts["stages"]["datasets"]}
+    assert stages["Active"] == [1, 1, 1, 0, 0] and stages["On hold"] == [0, 1, 0, 0, 0]
+    assert stages["Transferred"] == [0, 0, 0, 0, 1]
+    milestones = {ds["label"]: ds["data"] for ds in charts["milestones"]["datasets"]}
+    assert milestones["Overdue"] == [0, 0, 1, 0, 0]
+    assert milestones["Open, on time"] == [0, 0, 1, 0, 0]
+    assert milestones["Done"] == [0, 1, 0, 0, 0]
+    zh = _charts(client.get(f"/projects/platform/{bci.id}?lang=zh").get_data(as_text=True))
+    assert "已逾期" in [ds["label"] for ds in zh["milestones"]["datasets"]]
+
+
+def test_platform_dashboard_of_another_platform_is_refused(client, auth, make):
+    bci, other = make.platform(), make.platform()
+    auth.login(make.operator(bci).email)
+    assert client.get(f"/projects/platform/{other.id}").status_code in (403, 404)
+
+
+def test_reviewer_dashboard_charts_progress_per_cycle(client, auth, make):
+    reviewer = make.reviewer()
+    p1, p2 = make.platform(), make.platform()
+    first = make.cycle(name="第一轮", state="closed")
+    second = make.cycle(name="第二轮", state="open")
+    make.review(first, reviewer, p1, 80)
+    make.review(first, reviewer, p2, 70)
+    make.review(second, reviewer, p1, 80, submitted=False)
+    make.assignment(second, reviewer, p2)
+    auth.login(reviewer.email)
+    html = client.get("/reviews/?lang=en").get_data(as_text=True)
+    charts = _charts(html)["progress"]
+    assert charts["labels"] == ["第一轮", "第二轮"] or sorted(charts["labels"]) == ["第一轮", "第二轮"]
+    by_state = {ds["label"]: dict(zip(charts["labels"], ds["data"])) for ds in charts["datasets"]}
+    assert by_state["Submitted"] == {"第一轮": 2, "第二轮": 0}
+    assert by_state["Draft"]["第二轮"] == 1 and by_state["Not started"]["第二轮"] == 1
+
+
+def test_reviewer_with_one_cycle_gets_no_chart(client, auth, make):
+    reviewer = make.reviewer()
+    make.review(make.cycle(state="open"), reviewer, make.platform(), 80, submitted=False)
+    auth.login(reviewer.email)
+    html = client.get("/reviews/").get_data(as_text=True)
+    assert 'data-chart="progress"' not in html and "chart.umd.min.js" not in html

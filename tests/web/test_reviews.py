@@ -119,7 +119,7 @@ def test_operator_writes_the_self_assessment_with_attachments(client, auth, make
     file = db.exec(select(EvidenceFile)).one()
     bad = client.post(url + "/attachments?lang=en", data={"file": (io.BytesIO(b"hello"), "x.exe")},
                       content_type="multipart/form-data", follow_redirects=True)
-    assert "This file type is not accepted." in bad.get_data(as_text=True)
+    assert "This type of file is not accepted." in bad.get_data(as_text=True)
     auth.logout()
     auth.login(reviewer.email)
     download = client.get(f"/reviews/attachments/{file.id}")

@@ -16,6 +16,7 @@ from ...domain import gates as dg
 from ...domain.trl import TRL_LEVELS
 from ...errors import Conflict, Invalid, TooLarge
 from ...i18n import shanghai_today
+from ...queries import dashboards as dq
 from ...queries import gates as gq
 from ...queries import platforms as pq
 from ...queries import projects as prq
@@ -24,6 +25,7 @@ from ...services import gates as gate_svc
 from ...services import milestones as milestone_svc
 from ...services import outcomes as outcome_svc
 from ...services import projects as project_svc
+from ..dashboards.charts import platform_charts
 from ..helpers import actor, apply_errors, require
 from .forms import (
     CompleteForm,
@@ -100,9 +102,11 @@ def dashboard(platform_id: int):
     overdue, overdue_total = prq.overdue_milestones(session, platform.id, today)
     next_due = prq.next_due_milestones(session, platform.id, today)
     pending = gq.pending_for_platform(session, platform.id)
+    stages, statuses = [s.value for s in dg.Stage], [s.value for s in dg.ProjectStatus]
+    charts = platform_charts(counts, dq.milestone_status_by_stage(session, platform.id, today), stages, statuses)
     return render_template("projects/dashboard.html", platform=platform, counts=counts, overdue=overdue,
                            overdue_total=overdue_total, next_due=next_due, pending=pending, today=today,
-                           stages=[s.value for s in dg.Stage], statuses=[s.value for s in dg.ProjectStatus])
+                           stages=stages, statuses=statuses, charts=charts)
 
 
 # --- projects ------------------------------------------------------------------------------------------

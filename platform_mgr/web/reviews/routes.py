@@ -16,6 +16,7 @@ from ...queries.evidence_panel import evidence_panel
 from ...queries.platforms import get_platform_or_404
 from ...services import reviews as svc
 from ...services import self_assessments as sa_svc
+from ..dashboards.charts import reviewer_charts
 from ..helpers import actor, apply_errors, require
 from . import forms as f
 
@@ -37,7 +38,8 @@ def index():
         progress = q.cycle_progress(session, groups, reviewer_id=a.id)
         n_criteria = q.criteria_counts(session, {c.rubric_id for c in cycles.values()})
         return render_template("reviews/index.html", groups=groups, cycles=cycles, platforms=platforms,
-                               scored=scored, progress=progress, n_criteria=n_criteria)
+                               scored=scored, progress=progress, n_criteria=n_criteria,
+                               charts=reviewer_charts(cycles, progress))
     if a.is_operator or a.is_admin:
         cycles, _total = q.list_cycles(session, page=1, per_page=10)
         platform_ids = sorted(a.operator_platform_ids) if a.is_operator else []
@@ -59,7 +61,8 @@ def score(cycle_id: int, platform_id: int):
     cycle = q.get_cycle_or_404(session, cycle_id)
     platform = get_platform_or_404(session, platform_id)
     a = actor()
-    if a.is_admin and request.method == "GET" and request.args.get("reviewer_id", "").isdigit():
+    if a.is_admin and request.method == "GET" and request.args.get("reviewer_id", "").isdigit() \
+            and int(request.args["reviewer_id"]) <= 2**31 - 1:
         reviewer_id = int(request.args["reviewer_id"])  # admins may read any review
     else:
         require(a.is_reviewer)
