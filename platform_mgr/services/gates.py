@@ -66,7 +66,62 @@ def request_gate_review(session: Session, user, project: Project, *, note: Any =
         raise Conflict(_l("A gate review for this project is already pending.")) from None
     audit_child(session, user, "gate_review", review.id, "request", project.id, None,
                 audit.snapshot(review, REVIEW_AUDIT_FIELDS))
+    _notify_requested(session, user, project, review)
     return review
+
+
+# --- telling people -------------------------------------------------------------------------------------
+
+def _recipients(session: Session, model, platform_id: int, role: str) -> list[int]:
+    from ..models import User
+
+    return list(session.exec(select(User.id).join(model, model.user_id == User.id)
+                             .where(model.platform_id == platform_id, User.active.is_(True), User.role == role)).all())
+
+
+def _notify_requested(session: Session, user, project: Project, review: GateReview) -> None:
+    """The platform's gatekeepers and the admins hear of a new gate request (never the requester)."""
+    from ..models import Gatekeeper, User
+    from . import notifications
+
+    admins = session.exec(select(User.id).where(User.role == "admin", User.active.is_(True))).all()
+    recipients = set(_recipients(session, Gatekeeper, project.platform_id, "reviewer")) | set(admins)
+    recipients.discard(getattr(user, "id", None))
+    stage = dg.Stage(project.stage)
+    items = [{
+        "recipient_id": uid, "kind": "gate_requested", "link": f"/projects/{project.id}",
+        "dedup_key": f"gate_requested:review={review.id}:user={uid}",
+        "subject_zh": f"阶段评审申请：{project.title_zh[:80]}（{stage.label('zh')}）",
+        "subject_en": f"Gate review requested: {(project.title_en or project.title_zh)[:80]} ({stage.label('en')})",
+        "body_zh": f"项目“{project.title_zh}”已完成{stage.label('zh')}阶段的必达里程碑，申请阶段评审，请决策。",
+        "body_en": f"Project “{project.title_en or project.title_zh}” has met the must-meet milestones of "
+                   f"{stage.label('en')} and asks for its gate review; please decide it.",
+    } for uid in sorted(recipients)]
+    notifications.create_many(session, items)
+
+
+def _notify_decided(session: Session, user, project: Project, review: GateReview) -> None:
+    """The platform's operators (and the requester) hear of the decision."""
+    from ..models import OperatorPlatform
+    from . import notifications
+
+    recipients = set(_recipients(session, OperatorPlatform, project.platform_id, "operator"))
+    if review.requested_by_id:
+        recipients.add(review.requested_by_id)
+    recipients.discard(getattr(user, "id", None))
+    decision = dg.Decision(review.decision)
+    stage = dg.Stage(review.from_stage)
+    items = [{
+        "recipient_id": uid, "kind": "gate_decided", "link": f"/projects/{project.id}",
+        "dedup_key": f"gate_decided:review={review.id}:user={uid}",
+        "subject_zh": f"阶段评审结果：{project.title_zh[:80]} — {decision.label('zh')}",
+        "subject_en": f"Gate decided: {(project.title_en or project.title_zh)[:80]} — {decision.label('en')}",
+        "body_zh": f"项目“{project.title_zh}”{stage.label('zh')}阶段评审的决定：{decision.label('zh')}。"
+                   f"{('理由：' + review.rationale) if review.rationale else ''}",
+        "body_en": f"The gate review of project “{project.title_en or project.title_zh}” out of {stage.label('en')} "
+                   f"was decided: {decision.label('en')}.{(' Rationale: ' + review.rationale) if review.rationale else ''}",
+    } for uid in sorted(recipients)]
+    notifications.create_many(session, items)
 
 
 def _clean_conditions(raw: Any) -> list[str]:
@@ -165,6 +220,7 @@ def decide_gate(session: Session, user, review: GateReview, project: Project, *,
                          "gate_review_id": review.id})
     if outcome.entered_stage is not None:
         apply_stage_template(session, user, project, str(outcome.entered_stage), today=today)
+    _notify_decided(session, user, project, review)
     return outcome
 
 
