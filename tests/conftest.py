@@ -74,8 +74,13 @@ def database_url():
 
 
 def _clean(url: str) -> None:
+    import gc
+
     from platform_mgr.db import get_engine
 
+    # A streamed response an earlier test never read to the end keeps its request (and its database
+    # transaction) alive until it is collected: collect it now, so its transaction ends.
+    gc.collect()
     engine = get_engine(url)
     tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
     with engine.connect().execution_options(pm_write=True) as conn:
@@ -84,6 +89,12 @@ def _clean(url: str) -> None:
                 for name in tables:
                     conn.execute(text(f'DELETE FROM "{name}"'))
             else:
+                # anything of an earlier test still idle inside a transaction (an abandoned stream in a
+                # server thread) would block TRUNCATE forever: end those sessions first
+                conn.execute(text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'"))
+                conn.execute(text("SET LOCAL lock_timeout = '30s'"))
                 quoted = ", ".join(f'"{n}"' for n in tables)
                 conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
 
