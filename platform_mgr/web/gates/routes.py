@@ -87,6 +87,13 @@ def _platform_arg(session):
     return pq.get_platform_or_404(session, int(raw))
 
 
+def _template_data(form) -> dict:
+    """The template-item form's fields as the service takes them."""
+    return {"stage": form.stage.data, "title_zh": form.title_zh.data, "title_en": form.title_en.data or "",
+            "deliverable_zh": form.deliverable_zh.data or "", "deliverable_en": form.deliverable_en.data or "",
+            "due_days": form.due_days.data}
+
+
 @bp.route("/templates", methods=["GET", "POST"])
 @login_required
 def templates():
@@ -97,9 +104,7 @@ def templates():
     form = TemplateItemForm()
     status = 200
     if form.validate_on_submit():
-        data = {"stage": form.stage.data, "title_zh": form.title_zh.data, "title_en": form.title_en.data or "",
-                "deliverable_zh": form.deliverable_zh.data or "", "deliverable_en": form.deliverable_en.data or "",
-                "due_days": form.due_days.data}
+        data = _template_data(form)
         try:
             gate_svc.add_template_item(session, _user(), platform, data)
             session.commit()
@@ -127,9 +132,7 @@ def template_item(item_id: int):
     form = TemplateItemForm(obj=item)
     status = 200
     if form.validate_on_submit():
-        data = {"stage": form.stage.data, "title_zh": form.title_zh.data, "title_en": form.title_en.data or "",
-                "deliverable_zh": form.deliverable_zh.data or "", "deliverable_en": form.deliverable_en.data or "",
-                "due_days": form.due_days.data}
+        data = _template_data(form)
         try:
             gate_svc.update_template_item(session, _user(), item, data)
             session.commit()
