@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 PORT   ?= 5000
 FLASK  := $(VENV)/bin/flask --app wsgi
 
-.PHONY: run test install install-dev messages translations db-upgrade seed clean serve scheduler bench
+.PHONY: run test test-moved-clock install install-dev messages translations db-upgrade seed clean serve scheduler bench
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,14 @@ test: install-dev
 	  echo "== again on PostgreSQL: $$TEST_DATABASE_URL"; \
 	  $(PY) -m pytest -q; \
 	fi
+
+# the SQLite suite with the machine's clock 400 days ahead, then 400 days back (Debian's faketime; .ci/run runs it)
+test-moved-clock: install-dev
+	@command -v faketime >/dev/null || { echo "faketime is not installed (Debian: apt-get install faketime)"; exit 1; }
+	@for shift in +400d -400d; do \
+	  echo "== SQLite suite with the clock moved $$shift: faketime -f '$$shift'"; \
+	  env -u TEST_DATABASE_URL faketime -f "$$shift" $(PY) -m pytest -q -p no:warnings || exit 1; \
+	done
 
 # benchmark at programme scale (bench/README.md): fresh SQLite and PostgreSQL databases, seed-demo --scale large
 bench: install

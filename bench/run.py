@@ -195,7 +195,9 @@ def measure(url: str, n: int, workdir: str) -> dict:
             return run
 
         engine = get_engine()
-        as_of = min(ids["window_end"], __import__("datetime").date.today())
+        from platform_mgr import clock
+
+        as_of = min(ids["window_end"], clock.today())
         hand_sql = [
             text("""SELECT a.platform_id, COUNT(DISTINCT a.id), SUM(s.points_tenths)
                     FROM assignment a JOIN score s ON s.assignment_id = a.id
@@ -273,11 +275,12 @@ def measure(url: str, n: int, workdir: str) -> dict:
             get(admin_c, "/exports/milestones.xlsx?platform=all"), 1, warm=False)
         results["eligibility.xlsx, closed cycle"] = _timed(get(admin_c, f"/exports/eligibility.xlsx?cycle={cc}"), n)
 
-        from datetime import datetime, timedelta, timezone
+        from datetime import timedelta
 
+        from platform_mgr import clock
         from platform_mgr.jobs.tasks import run_tick
 
-        base = datetime.now(timezone.utc).replace(microsecond=0)
+        base = clock.now().replace(microsecond=0)
         tick_times = []
         summaries = []
         for k in range(max(3, n // 2) + 1):

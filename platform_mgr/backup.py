@@ -14,11 +14,11 @@ import sqlite3
 import subprocess
 import tarfile
 import tempfile
-from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from . import clock
 from .db import dispose_engines, is_sqlite, normalise_url
 
 FORMAT_VERSION = 1
@@ -75,7 +75,7 @@ def backup(url: str, upload_dir: str, target: str) -> dict:
         files = 0
         uploads = Path(upload_dir)
         manifest = {"format": FORMAT_VERSION, "engine": engine, "database": db_name,
-                    "created_at": datetime.now(timezone.utc).isoformat(), "uploads": []}
+                    "created_at": clock.now().isoformat(), "uploads": []}
         with tarfile.open(target_path, "w:gz") as tar:
             tar.add(tmpdir / db_name, arcname=db_name)
             if uploads.is_dir():

@@ -8,6 +8,8 @@ from flask import current_app, g, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
+from . import clock
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 LANG_ALIASES = {
     "zh": "zh_Hans_CN", "zh_cn": "zh_Hans_CN", "zh-cn": "zh_Hans_CN", "zh_hans_cn": "zh_Hans_CN",
@@ -80,5 +82,4 @@ def format_yuan(value: int | None) -> str:
 
 
 def shanghai_today(now: datetime | None = None) -> date:
-    now = now or datetime.now(timezone.utc)
-    return now.astimezone(SHANGHAI).date()
+    return clock.today(now)

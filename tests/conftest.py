@@ -3,6 +3,18 @@
 The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is set
 (`make test` does both when it is). The schema is created once per run; each test
 starts from empty tables.
+
+**Time.** No test depends on the wall clock. Every test starts at one fixed instant, ``FROZEN_AT``
+(Monday 2026-11-16 10:00 in Shanghai), and time then ticks on from it (time-machine, the autouse
+``frozen_clock`` fixture); the literal dates in the factories and tests are written to be consistent
+with that instant (the factory cycle opens 2026-11-01 and closes 2026-12-01, so it is open "now").
+A test about "now" (overdue, reminders, opening or closing on time) moves the clock to the instant it
+needs: ``frozen_clock.move_to(...)`` or a nested ``time_machine.travel(...)``. The app reads the clock only
+through ``platform_mgr.clock``, so what the tests set is what the app sees. A process a test starts (the
+scheduler process, Chromium) runs on the machine's real clock, started with ``child_env()`` (without
+libfaketime, under which their timed waits hang); those tests depend on no date. `.ci/run` proves all
+this by running the SQLite suite again under Debian's ``faketime`` 400 days ahead and 400 days back
+(tests/README.md).
 """
 from __future__ import annotations
 
@@ -11,6 +23,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
+import time_machine
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
@@ -19,7 +34,7 @@ from platform_mgr import create_app
 from platform_mgr.config import TestConfig
 from platform_mgr.db import build_engine, dispose_engines, is_sqlite, new_session, normalise_url
 
-from .factories import Factory
+from .factories import FROZEN_AT, Factory
 
 _TMP = Path(tempfile.mkdtemp(prefix="pm-tests-"))
 
@@ -56,7 +71,37 @@ def _private_pg_database(url: str):
 
 
 def pytest_report_header(config):
-    return f"database: {DATABASE_URL}" + ("" if is_sqlite(DATABASE_URL) else " (a private database per run)")
+    return (f"database: {DATABASE_URL}" + ("" if is_sqlite(DATABASE_URL) else " (a private database per run)")
+            + f"; every test starts at {FROZEN_AT.isoformat()} (frozen_clock)")
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock():
+    """Every test starts at FROZEN_AT and time ticks on from there; ``frozen_clock.move_to(instant)`` moves it."""
+    traveller = time_machine.travel(FROZEN_AT, tick=True)
+    coordinates = traveller.start()
+    try:
+        yield coordinates
+    finally:
+        traveller.stop()
+
+
+class Client(FlaskClient):
+    """The Flask test client, plus ``expect=STATUS``: the request fails the test unless it answers so.
+    A test that relies on a request having worked says which status it needs (tests/test_harness.py
+    refuses a request whose answer is thrown away without one)."""
+
+    def open(self, *args, expect: int | None = None, **kwargs):
+        response = super().open(*args, **kwargs)
+        if expect is not None and response.status_code != expect:
+            method = kwargs.get("method", "GET")
+            target = args[0] if args else kwargs.get("path", "")
+            body = response.get_data(as_text=True)[:800] if not response.is_streamed else "(streamed)"
+            raise AssertionError(f"{method} {target}: expected {expect}, got {response.status_code}: {body}")
+        return response
+
+
+Flask.test_client_class = Client  # every app a test builds, the fixture's or its own
 
 
 @pytest.fixture(scope="session")
@@ -144,16 +189,28 @@ def runner(app):
     return app.test_cli_runner()
 
 
+SIGNED_IN = object()  # Auth.login's default: the sign-in must succeed
+
+
 class Auth:
     def __init__(self, client):
         self.client = client
 
-    def login(self, email: str, password: str = "Passw0rd!x", lang: str | None = None, follow: bool = False):
+    def login(self, email: str, password: str = "Passw0rd!x", lang: str | None = None, follow: bool = False,
+              expect: int | None | object = SIGNED_IN):
+        """Sign in; by default the sign-in must succeed (302, or 200 when following the redirect). A test of a
+        refused sign-in passes the status it expects (or ``expect=None`` to check the answer itself)."""
         url = "/login" + (f"?lang={lang}" if lang else "")
-        return self.client.post(url, data={"email": email, "password": password}, follow_redirects=follow)
+        if expect is SIGNED_IN:
+            expect = 200 if follow else 302
+        response = self.client.post(url, data={"email": email, "password": password}, follow_redirects=follow,
+                                    expect=expect)
+        if expect in (200, 302) and response.status_code in (200, 302):
+            assert "/login" not in (response.headers.get("Location") or ""), f"sign-in of {email} was refused"
+        return response
 
-    def logout(self):
-        return self.client.post("/logout")
+    def logout(self, expect: int | None = 302):
+        return self.client.post("/logout", expect=expect)
 
 
 @pytest.fixture

@@ -2,15 +2,20 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
-from platform_mgr import security
+from platform_mgr import clock, security
 from platform_mgr.models import Gatekeeper, Milestone, OperatorPlatform, Outcome, Platform, Project, User
 from platform_mgr.services import users as user_service
 
 PASSWORD = "Passw0rd!x"
 _HASH = None
 _seq = itertools.count(1)
+
+#: the instant every test starts at (tests/conftest.py freezes the clock there); the literal dates below are
+#: consistent with it: projects started and outcomes happened earlier in 2026, the factory cycle's data window
+#: is January–October 2026 and its scoring is open from 1 November to 1 December 2026.
+FROZEN_AT = datetime(2026, 11, 16, 2, 0, tzinfo=timezone.utc)  # Monday 10:00 in Shanghai
 
 
 def _password_hash() -> str:
@@ -75,7 +80,7 @@ class Factory:
     def milestone(self, project: Project | None = None, **kw) -> Milestone:
         project = project or self.project()
         n = next(_seq)
-        defaults = dict(project_id=project.id, stage=project.stage, title=f"里程碑{n}", due_on=date.today() + timedelta(days=30),
+        defaults = dict(project_id=project.id, stage=project.stage, title=f"里程碑{n}", due_on=clock.today() + timedelta(days=30),
                         status="planned", is_gate_criterion=False)
         defaults.update(kw)
         return self._save(Milestone(**defaults))
@@ -91,8 +96,6 @@ class Factory:
 # --- review cycles ------------------------------------------------------------------------------
 
 def _cycle_defaults():
-    from datetime import datetime, timezone
-
     return dict(name="2026年度评估", window_start=date(2026, 1, 1), window_end=date(2026, 10, 31),
                 opens_at=datetime(2026, 11, 1, tzinfo=timezone.utc), closes_at=datetime(2026, 12, 1, tzinfo=timezone.utc),
                 budget=10_000_000, state="draft", rules={})

@@ -25,7 +25,7 @@ def test_lang_query_switches_to_english_and_is_remembered(client):
 def test_language_preference_is_stored_for_the_user(client, auth, make, db):
     user = make.admin()
     auth.login(user.email)
-    client.get("/home?lang=en")
+    client.get("/home?lang=en", expect=200)
     db.expire_all()
     assert db.get(type(user), user.id).preferred_lang == "en"
 

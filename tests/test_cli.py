@@ -2,6 +2,7 @@
 from sqlalchemy import text, update
 from sqlmodel import select
 
+from platform_mgr import clock
 from platform_mgr.models import AuditEvent, Milestone, OperatorPlatform, Outcome, Platform, Project, User
 
 
@@ -39,10 +40,9 @@ def test_seed_demo_creates_the_five_platforms(runner, db):
     assert stages == {"S0", "S1", "S2", "S3", "S4"}
     kinds = set(db.exec(select(Outcome.kind)).all())
     assert kinds == {"licence", "assignment", "equity", "spinout", "follow_on_investment", "contract"}
-    from datetime import date
 
     overdue = db.exec(select(Milestone).where(Milestone.status.in_(["planned", "in_progress"]),
-                                              Milestone.due_on < date.today())).all()
+                                              Milestone.due_on < clock.today())).all()
     assert overdue, "the demo shows overdue milestones"
     # a second run refuses; --if-empty is a no-op
     assert runner.invoke(args=["seed-demo"]).exit_code == 2
@@ -79,7 +79,7 @@ def test_audit_verify_passes_then_fails_on_an_edited_event(runner, make, api, db
     client = api(admin)
     for code in ("A1", "A2", "A3"):
         client.post("/api/v1/platforms", json={"code": code, "name_zh": "平台", "name_en": "P", "field": "bci",
-                                               "origin": "top_down", "host_institution": "某单位"})
+                                               "origin": "top_down", "host_institution": "某单位"}, expect=201)
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 0, result.output
     assert "intact" in result.output
@@ -94,7 +94,7 @@ def test_audit_verify_passes_then_fails_on_an_edited_event(runner, make, api, db
 def test_audit_verify_detects_a_deleted_tail(runner, make, api, db):
     client = api(make.admin())
     client.post("/api/v1/platforms", json={"code": "T1", "name_zh": "平台", "name_en": "P", "field": "bci",
-                                           "origin": "top_down", "host_institution": "某单位"})
+                                           "origin": "top_down", "host_institution": "某单位"}, expect=201)
     last = db.exec(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
     db.delete(last)
     db.commit()

@@ -6,9 +6,10 @@ frozen text, so the rows — and therefore the bytes of the CSV and XLSX — nev
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
+from .. import clock
 from .columns import (
     DIMENSIONS,
     FIELDS,
@@ -93,7 +94,7 @@ def result_rows(document: dict[str, Any]) -> Iterator[list[Any]]:
 
 
 def _created(result) -> datetime:
-    return result.frozen_at if result.frozen else datetime.now(timezone.utc)
+    return result.frozen_at if result.frozen else clock.now()
 
 
 def eligibility_table(result, *, public: bool = False) -> Table:

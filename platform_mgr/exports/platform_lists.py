@@ -7,12 +7,13 @@ row by row without loading the platform's data at once.  ``platform`` None means
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, timezone
+from datetime import date
 from typing import Any
 
 from sqlalchemy import true
 from sqlmodel import Session, select
 
+from .. import clock
 from ..models import Milestone, Outcome, Platform, Project
 from .columns import (
     MILESTONE_STATUSES,
@@ -118,7 +119,7 @@ def outcome_rows(session: Session, platform_id: int | None) -> Iterator[list[Any
 def _table(name: str, sheet: str, platform: Platform | None, columns, rows) -> Table:
     suffix = platform.code if platform is not None else "all"
     return Table(name=name, filename=f"{name}-{suffix}", sheet=sheet, columns=columns, rows=rows,
-                 created=datetime.now(timezone.utc))
+                 created=clock.now())
 
 
 def projects_table(session: Session, platform: Platform | None) -> Table:

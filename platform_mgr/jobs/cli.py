@@ -10,6 +10,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from .. import clock
 from .tasks import JOB_NAMES
 
 scheduler_cli = AppGroup("scheduler", help="Scheduled work: cycles on time, reminders, digests, outgoing mail.")
@@ -42,7 +43,7 @@ def tick(at: str | None, only: tuple[str, ...]) -> None:
     """Run everything due at one instant, once, and print what was done."""
     from .tasks import run_tick
 
-    moment = parse_instant(at) if at else datetime.now(timezone.utc)
+    moment = parse_instant(at) if at else clock.now()
     report = run_tick(moment, only=only or None)
     for line in report.lines():
         click.echo(line)

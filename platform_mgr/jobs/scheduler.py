@@ -16,7 +16,7 @@ waits, doing nothing, until it can take the lock over.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -24,6 +24,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
+from .. import clock
 from ..domain.schedule import DEFAULT_TICK_MINUTES, DIGEST_HOUR, SHANGHAI
 from .leader import leader_lock
 
@@ -59,7 +60,7 @@ def build_scheduler(app: Flask, *, interval: timedelta | None = None, lock=None,
 
         try:
             with app.app_context():
-                run_tick(datetime.now(timezone.utc), lock=lock, only=only, smtp_class=smtp_class,
+                run_tick(clock.now(), lock=lock, only=only, smtp_class=smtp_class,
                          job_name=job_name)
         except Exception:  # noqa: BLE001 - a failed tick (database down…) must not stop the scheduler
             log.exception("scheduler %s failed; the next run will catch up", job_name)
@@ -70,7 +71,7 @@ def build_scheduler(app: Flask, *, interval: timedelta | None = None, lock=None,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_SECONDS},
     )
     scheduler.add_job(run, IntervalTrigger(seconds=interval.total_seconds(), timezone=timezone.utc),
-                      id="tick", name="tick", next_run_time=datetime.now(timezone.utc), replace_existing=True)
+                      id="tick", name="tick", next_run_time=clock.now(), replace_existing=True)
     scheduler.add_job(run, CronTrigger(hour=DIGEST_HOUR, minute=0, timezone=SHANGHAI),
                       kwargs={"only": ("digest", "mail"), "job_name": "digest"}, id="digest", name="digest",
                       replace_existing=True)

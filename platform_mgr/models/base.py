@@ -5,6 +5,8 @@ from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
+from .. import clock
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -16,7 +18,8 @@ SQLModel.metadata.naming_convention = NAMING_CONVENTION
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    """The current instant (aware UTC), read from the one clock (`platform_mgr.clock`)."""
+    return clock.now()
 
 
 class UTCDateTime(TypeDecorator):

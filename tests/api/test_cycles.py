@@ -130,7 +130,7 @@ def test_assignments_are_made_by_admins_and_listed_by_role(api, make, db):
     admin = api(make.admin())
     created = admin.post(f"/api/v1/cycles/{cycle.id}/assignments", json={"reviewer_id": r1.id, "platform_id": p1.id})
     assert created.status_code == 201 and created.get_json()["platform_code"] == "AAA"
-    admin.post(f"/api/v1/cycles/{cycle.id}/assignments", json={"reviewer_id": r2.id, "platform_id": p2.id})
+    admin.post(f"/api/v1/cycles/{cycle.id}/assignments", json={"reviewer_id": r2.id, "platform_id": p2.id}, expect=201)
     _error(admin.post(f"/api/v1/cycles/{cycle.id}/assignments", json={"reviewer_id": r1.id, "platform_id": p1.id}),
            409, "reviewer_id")
     _error(admin.post(f"/api/v1/cycles/{cycle.id}/assignments", json={"reviewer_id": 9999, "platform_id": p1.id}),
@@ -209,8 +209,8 @@ def test_a_new_rubric_moves_draft_cycles_but_not_opened_ones(api, make, db):
     assert draft.rubric_id == body["id"]
     assert opened.rubric_id != body["id"]
     # opening a draft freezes the version it has at that moment
-    client.post(f"/api/v1/cycles/{draft.id}/open")
-    client.post("/api/v1/rubrics", json={"name": "2028", "criteria": criteria})
+    client.post(f"/api/v1/cycles/{draft.id}/open", expect=200)
+    client.post("/api/v1/rubrics", json={"name": "2028", "criteria": criteria}, expect=201)
     db.refresh(draft)
     assert draft.rubric_id == body["id"]
     listing = client.get("/api/v1/rubrics").get_json()

@@ -321,9 +321,9 @@ def test_audit_shows_a_projects_history(api, world, make, db):
     pid = _create(op, world["platform"]).get_json()["id"]
     ms = op.get(f"/api/v1/projects/{pid}/milestones").get_json()["items"]
     for m in ms:
-        op.patch(f"/api/v1/milestones/{m['id']}", json={"version": m["version"], "status": "done"})
+        op.patch(f"/api/v1/milestones/{m['id']}", json={"version": m["version"], "status": "done"}, expect=200)
     review = op.post(f"/api/v1/projects/{pid}/gate-reviews", json={}).get_json()
-    api(world["gatekeeper"]).post(f"/api/v1/gate-reviews/{review['id']}/decision", json={"decision": "go"})
+    api(world["gatekeeper"]).post(f"/api/v1/gate-reviews/{review['id']}/decision", json={"decision": "go"}, expect=200)
     assert op.get(f"/api/v1/audit?entity_type=project&entity_id={pid}").status_code == 403
     history = api(world["admin"]).get(f"/api/v1/audit?entity_type=project&entity_id={pid}&per_page=200").get_json()
     actions = [(e["entity_type"], e["action"]) for e in history["items"]]

@@ -7,12 +7,15 @@ installs it and a missing browser is an error.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import threading
 from urllib.parse import urlparse
 
 import pytest
+
+from ..processes import child_env
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = os.environ.get("SCREENSHOT_DIR")  # set to write README screenshots
@@ -52,12 +55,30 @@ def live_server(app):
 def browser():
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as p:
+    # Playwright's driver and Chromium inherit this process's environment: start them without libfaketime
+    # (child_env); the app they talk to runs in this process on the frozen test clock either way
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(child_env())
+    try:
+        manager = sync_playwright().start()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    with _stopping(manager) as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=[
             "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
             "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"])
         yield b
         b.close()
+
+
+@contextlib.contextmanager
+def _stopping(manager):
+    try:
+        yield manager
+    finally:
+        manager.stop()
 
 
 class Watched:
@@ -93,6 +114,7 @@ class Watched:
         self.page.fill("#password", password)
         self.page.click("form button[type=submit], form input[type=submit]")
         self.page.wait_for_load_state()
+        assert urlparse(self.page.url).path != "/login", f"sign-in of {email} was refused"
 
     def screenshot(self, name: str):
         if SCREENSHOTS:

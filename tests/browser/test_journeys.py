@@ -9,10 +9,11 @@ API): the fixtures fail a test on any request to another host and on any script 
 from __future__ import annotations
 
 import hashlib
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlmodel import select
 
+from platform_mgr import clock
 from platform_mgr.domain.rubric import DEFAULT_RUBRIC_V1
 from platform_mgr.models import GateReview
 
@@ -30,7 +31,7 @@ def test_operator_completes_a_milestone_and_requests_the_gate_then_the_gatekeepe
     gatekeeper = make.user(role="reviewer", gatekeeper_of=[platform])
     project = make.project(platform, title_zh="柔性电极阵列", title_en="Flexible electrode array", stage="S0")
     milestone = make.milestone(project, title="确认需求方和应用场景", is_gate_criterion=True,
-                               due_on=date.today() + timedelta(days=10))
+                               due_on=clock.today() + timedelta(days=10))
 
     # 1. the operator finds the project from the home page
     page.login(operator.email)

@@ -2,7 +2,6 @@
 the APScheduler configuration, and no scheduler in the app factory or a web worker."""
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -23,6 +22,8 @@ from platform_mgr.db import get_engine
 from platform_mgr.jobs.leader import leader_lock
 from platform_mgr.jobs.scheduler import build_scheduler
 from platform_mgr.models import JobRun, Notification, SchedulerLease
+
+from ..processes import child_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -112,7 +113,7 @@ def test_the_app_factory_and_web_requests_start_no_scheduler(database_url, tmp_p
                       "WTF_CSRF_ENABLED": False, "SECRET_KEY": "x"})
     client = app.test_client()
     user = make.admin()
-    client.post("/login", data={"email": user.email, "password": "Passw0rd!x"})
+    client.post("/login", data={"email": user.email, "password": "Passw0rd!x"}, expect=302)
     for url in ("/home", "/notifications/", "/healthz"):
         assert client.get(url).status_code == 200
     assert started == []
@@ -122,8 +123,8 @@ def test_the_app_factory_and_web_requests_start_no_scheduler(database_url, tmp_p
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_scheduler_run_ticks_and_stops_cleanly_on_a_signal(database_url, tmp_path, db, signum):
-    env = dict(os.environ, DATABASE_URL=database_url, INSTANCE_PATH=str(tmp_path), SECRET_KEY="test-key",
-               PYTHONUNBUFFERED="1", MAIL_SERVER="")
+    env = child_env(DATABASE_URL=database_url, INSTANCE_PATH=str(tmp_path), SECRET_KEY="test-key",
+                    PYTHONUNBUFFERED="1", MAIL_SERVER="")
     proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "run", "--interval", "0.5"],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -155,10 +156,12 @@ def test_scheduler_run_ticks_and_stops_cleanly_on_a_signal(database_url, tmp_pat
 
 def test_a_second_scheduler_process_waits_while_the_first_leads(database_url, tmp_path, db, app):
     with app.app_context():
-        holder = leader_lock(get_engine())
+        # the child runs on the machine's clock, this test on the frozen one (or one moved by faketime): on
+        # SQLite the lease is held far longer than any difference between the two, so only its release counts
+        holder = leader_lock(get_engine(), ttl=timedelta(days=1000))
         assert holder.acquire()
-    env = dict(os.environ, DATABASE_URL=database_url, INSTANCE_PATH=str(tmp_path), SECRET_KEY="test-key",
-               PYTHONUNBUFFERED="1", MAIL_SERVER="")
+    env = child_env(DATABASE_URL=database_url, INSTANCE_PATH=str(tmp_path), SECRET_KEY="test-key",
+                    PYTHONUNBUFFERED="1", MAIL_SERVER="")
     proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "run", "--interval", "0.3"],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

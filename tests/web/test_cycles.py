@@ -49,13 +49,13 @@ def test_state_buttons_move_the_cycle_and_refuse_twice(client, auth, make, db):
     auth.login(make.admin().email)
     page = client.get(f"/cycles/{cycle.id}?lang=en").get_data(as_text=True)
     assert "Open scoring" in page
-    client.post(f"/cycles/{cycle.id}/open")
+    client.post(f"/cycles/{cycle.id}/open", expect=302)
     db.refresh(cycle)
     assert cycle.state == "open"
     again = client.post(f"/cycles/{cycle.id}/open?lang=en", follow_redirects=True)
     assert "it cannot be opened" in again.get_data(as_text=True)
-    client.post(f"/cycles/{cycle.id}/close")
-    client.post(f"/cycles/{cycle.id}/publish")
+    client.post(f"/cycles/{cycle.id}/close", expect=302)
+    client.post(f"/cycles/{cycle.id}/publish", expect=302)
     db.refresh(cycle)
     assert cycle.state == "published"
     assert db.exec(select(AuditEvent.action).where(AuditEvent.entity_type == "cycle")).all() == \
@@ -107,7 +107,7 @@ def test_balanced_suggestion_previews_then_applies(client, auth, make, db):
                           data={"min_per_platform": "2", "preview": "1"})
     assert preview.status_code == 200 and "6 new assignments would be made" in preview.get_data(as_text=True)
     assert db.exec(select(Assignment)).all() == []
-    client.post(f"/cycles/{cycle.id}/assignments/balanced", data={"min_per_platform": "2", "apply": "1"})
+    client.post(f"/cycles/{cycle.id}/assignments/balanced", data={"min_per_platform": "2", "apply": "1"}, expect=302)
     rows = db.exec(select(Assignment)).all()
     assert len(rows) == 6 and {a.platform_id for a in rows} == {p.id for p in platforms}
 

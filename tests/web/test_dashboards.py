@@ -1,5 +1,7 @@
 """The commission's programme overview."""
-from datetime import date, timedelta
+from datetime import timedelta
+
+from platform_mgr import clock
 
 
 def test_programme_overview_shows_the_figures(client, auth, make):
@@ -9,9 +11,9 @@ def test_programme_overview_shows_the_figures(client, auth, make):
         make.project(bci, stage=stage, trl_current=4)
     make.project(sip, stage="S2", status="killed")
     p = make.project(sip, stage="S4", status="transferred")
-    make.outcome(p, kind="equity", amount=3_000_000, occurred_on=date.today() - timedelta(days=30))
+    make.outcome(p, kind="equity", amount=3_000_000, occurred_on=clock.today() - timedelta(days=30))
     late = make.project(bci, stage="S2")
-    make.milestone(late, title="逾期的验证报告", due_on=date.today() - timedelta(days=40), is_gate_criterion=True)
+    make.milestone(late, title="逾期的验证报告", due_on=clock.today() - timedelta(days=40), is_gate_criterion=True)
     admin = make.admin()
     auth.login(admin.email)
     response = client.get("/dashboards/programme")
@@ -64,10 +66,10 @@ def test_platform_dashboard_charts_projects_by_stage_and_milestones(client, auth
         make.project(bci, stage=stage, status=status)
     make.project(other, stage="S2")  # another platform's project is not counted
     p = make.project(bci, stage="S2")
-    make.milestone(p, stage="S2", due_on=date.today() - timedelta(days=3))  # overdue
-    make.milestone(p, stage="S2", due_on=date.today() + timedelta(days=3))  # open, on time
-    make.milestone(p, stage="S1", status="done", completed_on=date.today() - timedelta(days=9),
-                   due_on=date.today() - timedelta(days=1))
+    make.milestone(p, stage="S2", due_on=clock.today() - timedelta(days=3))  # overdue
+    make.milestone(p, stage="S2", due_on=clock.today() + timedelta(days=3))  # open, on time
+    make.milestone(p, stage="S1", status="done", completed_on=clock.today() - timedelta(days=9),
+                   due_on=clock.today() - timedelta(days=1))
     auth.login(make.operator(bci).email)
     html = client.get(f"/projects/platform/{bci.id}?lang=en").get_data(as_text=True)
     assert 'data-chart="stages"' in html and 'data-chart="milestones"' in html

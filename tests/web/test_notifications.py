@@ -174,7 +174,7 @@ def test_rotating_makes_the_old_address_stop_working(app, client, auth, make, db
     anonymous = app.test_client()
     assert anonymous.get(old).status_code == 404
     assert anonymous.get(new).status_code == 200
-    client.post("/calendar/disable")
+    client.post("/calendar/disable", expect=302)
     assert anonymous.get(new).status_code == 404
     assert anonymous.get("/calendar/cal_guess.ics").status_code == 404
     assert anonymous.get("/calendar/nonsense.ics").status_code == 404

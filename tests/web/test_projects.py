@@ -104,7 +104,7 @@ def test_plan_complete_and_attach_evidence(client, auth, world, make, db, app):
     assert response.status_code == 422
     assert len(db.exec(select(EvidenceFile)).all()) == 1
     # another platform's operator cannot download
-    client.post("/logout")
+    client.post("/logout", expect=302)
     auth.login(world["other_op"].email)
     assert client.get(f"/projects/evidence/{ev.id}").status_code == 403
 
@@ -134,7 +134,7 @@ def test_gate_request_and_decision_in_the_browser(client, auth, world, make, db)
     html = _html(client.get(f"/projects/platform/{world['platform'].id}"))
     assert "id=\"pending-gates\"" in html and project.title_zh in html
     assert client.post(f"/gates/{review.id}", data={"decision": "go"}).status_code == 403
-    client.post("/logout")
+    client.post("/logout", expect=302)
     auth.login(world["gatekeeper"].email)
     html = _html(client.get("/gates/"))
     assert project.title_zh in html
@@ -178,7 +178,7 @@ def test_hold_makes_the_project_read_only_until_an_admin_resumes(client, auth, w
                                                              "status": "planned", "version": "1"}).status_code == 403
     assert client.get(f"/projects/{project.id}/outcomes/new").status_code == 403
     assert client.post(f"/projects/{project.id}/resume", data={"version": "1"}).status_code == 403
-    client.post("/logout")
+    client.post("/logout", expect=302)
     auth.login(world["admin"].email)
     assert client.post(f"/projects/{project.id}/resume", data={"version": "1"}).status_code == 302
     db.expire_all()
@@ -280,7 +280,7 @@ def test_gate_template_admin_page(client, auth, world, db):
     db.commit()
     auth.login(world["operator"].email)
     assert client.get("/gates/templates").status_code == 403
-    client.post("/logout")
+    client.post("/logout", expect=302)
     auth.login(world["admin"].email)
     html = _html(client.get("/gates/templates"))
     assert "知识产权权属清晰" in html

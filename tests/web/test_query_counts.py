@@ -5,10 +5,11 @@ outcomes, gate requests, reviewers, reviews, notifications, audit events (no N+1
 One test builds the programme at size 2, requests every page as the person who sees it, rebuilds it at
 size 4 and requests them again; it fails listing every page whose count changed."""
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta, timezone
+from datetime import timedelta
 
 from sqlalchemy import event
 
+from platform_mgr import clock
 from platform_mgr.db import get_engine
 
 
@@ -45,10 +46,10 @@ def build(make, db, n):
     for i, platform in enumerate(platforms):
         for j in range(2 * n):
             project = make.project(platform, stage=f"S{j % 4}", trl_current=1 + j % 9)
-            make.milestone(project, due_on=date.today() - timedelta(days=5 + j), is_gate_criterion=True)
-            make.milestone(project, due_on=date.today() + timedelta(days=5 + j))
+            make.milestone(project, due_on=clock.today() - timedelta(days=5 + j), is_gate_criterion=True)
+            make.milestone(project, due_on=clock.today() + timedelta(days=5 + j))
             if j % 3 == 0:
-                make.outcome(project, kind="licence", occurred_on=date.today() - timedelta(days=20 * j + 1))
+                make.outcome(project, kind="licence", occurred_on=clock.today() - timedelta(days=20 * j + 1))
             if j % 2 == 0:
                 review = GateReview(project_id=project.id, from_stage=project.stage,
                                     to_stage=f"S{int(project.stage[1]) + 1}", requested_by_id=operators[i].id)
@@ -56,12 +57,12 @@ def build(make, db, n):
                 gate_reviews.append(review)
     db.commit()
 
-    now = datetime.now(timezone.utc)
-    closed = make.cycle(name="去年", window_start=date.today() - timedelta(days=400),
-                        window_end=date.today() - timedelta(days=40), opens_at=now - timedelta(days=30),
+    now = clock.now()
+    closed = make.cycle(name="去年", window_start=clock.today() - timedelta(days=400),
+                        window_end=clock.today() - timedelta(days=40), opens_at=now - timedelta(days=30),
                         closes_at=now - timedelta(days=1), state="open")
-    current = make.cycle(name="今年", window_start=date.today() - timedelta(days=40),
-                         window_end=date.today() - timedelta(days=1), opens_at=now - timedelta(days=3),
+    current = make.cycle(name="今年", window_start=clock.today() - timedelta(days=40),
+                         window_end=clock.today() - timedelta(days=1), opens_at=now - timedelta(days=3),
                          closes_at=now + timedelta(days=10), state="open")
     for k, reviewer in enumerate(reviewers):
         for i, platform in enumerate(platforms):
@@ -82,8 +83,8 @@ def build(make, db, n):
     db.commit()
     project = make.project(platforms[0], stage="S1")  # its page lists n milestones, outcomes and gate reviews
     for k in range(n):
-        make.milestone(project, due_on=date.today() + timedelta(days=k - 2), is_gate_criterion=k % 2 == 0)
-        make.outcome(project, kind="contract", occurred_on=date.today() - timedelta(days=k + 1))
+        make.milestone(project, due_on=clock.today() + timedelta(days=k - 2), is_gate_criterion=k % 2 == 0)
+        make.outcome(project, kind="contract", occurred_on=clock.today() - timedelta(days=k + 1))
         db.add(GateReview(project_id=project.id, from_stage="S1", to_stage="S2", requested_by_id=operators[0].id,
                           gatekeeper_id=reviewers[0].id, decision="hold", rationale="不足",
                           decided_by_id=reviewers[0].id, decided_at=now - timedelta(days=k + 1)))
@@ -175,7 +176,7 @@ def _measure(app, make, db, n):
     built = build(make, db, n)
     ids = dict(platform=built["platform"].id, project=built["project"].id, gate_review=built["gate_review"].id,
                open=built["open"].id, closed=built["closed"].id, rubric=built["open"].rubric_id)
-    make.milestone(built["project"], due_on=date.today() + timedelta(days=3))
+    make.milestone(built["project"], due_on=clock.today() + timedelta(days=3))
     ids["milestone"] = db.exec(select(Milestone.id).where(Milestone.project_id == ids["project"])).first()
     from platform_mgr.services import calendar as calendar_service
 
@@ -186,14 +187,14 @@ def _measure(app, make, db, n):
     counts, failures = {}, []
     for who, user in people.items():
         client = app.test_client()
-        client.post("/login", data={"email": user.email, "password": "Passw0rd!x"})
+        client.post("/login", data={"email": user.email, "password": "Passw0rd!x"}, expect=302)
         headers = {"Authorization": f"Bearer {make.token(user)}"}
         for url, page_who in WEB_PAGES + API_PAGES:
             if page_who != who:
                 continue
             target = url.format(**ids)
             kw = {"headers": headers} if url.startswith("/api/") else {}
-            client.get(target, **kw)  # warm caches (translations, templates)
+            client.get(target, **kw, expect=200)  # warm caches (translations, templates)
             with count_statements(app) as seen:
                 response = client.get(target, **kw)
             if response.status_code != 200:

@@ -135,6 +135,6 @@ def test_operator_writes_the_self_assessment_with_attachments(client, auth, make
 def test_assignment_count_is_unchanged_by_reads(client, auth, db, scene):
     platform, reviewer, cycle, assignment = scene
     auth.login(reviewer.email)
-    client.get(f"/reviews/{cycle.id}/{platform.id}")
+    client.get(f"/reviews/{cycle.id}/{platform.id}", expect=200)
     db.refresh(assignment)
     assert assignment.version == 1 and len(db.exec(select(Assignment)).all()) == 1
