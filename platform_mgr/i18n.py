@@ -83,3 +83,64 @@ def format_yuan(value: int | None) -> str:
 
 def shanghai_today(now: datetime | None = None) -> date:
     return clock.today(now)
+
+
+def in_both(msgid: str, **params) -> tuple[str, str]:
+    """A catalog text in Chinese and in English (for rows stored in both languages). Needs an app context."""
+    from flask_babel import force_locale, gettext
+
+    texts = []
+    for locale in ("zh_Hans_CN", "en"):
+        with force_locale(locale):
+            texts.append(gettext(msgid, **params) if params else gettext(msgid))
+    return texts[0], texts[1]
+
+
+def N_(text: str) -> str:
+    """Marks a msgid for extraction into the catalog where it is translated later (a table of messages)."""
+    return text
+
+
+def label(value, enum: str | None = None) -> str:
+    """A stored enum value's label in the request's language (the Jinja filter ``x|label`` or
+    ``x|label("Stage")`` for a plain string); the value itself when it is not one; empty for None."""
+    from . import enums
+
+    if value is None or value == "":
+        return ""
+    if isinstance(value, enums.Labelled):
+        return value.label(lang_code())
+    if enum is not None:
+        try:
+            return enums.ALL[enum](value).label(lang_code())
+        except ValueError:
+            return str(value)
+    return str(value)
+
+
+class LazyLabel:
+    """An enum member's label, chosen when it is shown (form choices are built before a request)."""
+
+    __slots__ = ("member",)
+
+    def __init__(self, member):
+        self.member = member
+
+    def __str__(self) -> str:
+        return self.member.label(lang_code())
+
+    def __html__(self) -> str:
+        from markupsafe import escape
+
+        return str(escape(str(self)))
+
+    def __eq__(self, other) -> bool:
+        return str(self) == str(other)
+
+    def __hash__(self) -> int:
+        return hash(self.member)
+
+
+def enum_choices(enum, members=None) -> list[tuple[str, LazyLabel]]:
+    """(value, label) choices of a select field, labelled in the language of the request that shows them."""
+    return [(m.value, LazyLabel(m)) for m in (members if members is not None else enum)]

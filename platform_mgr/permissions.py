@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-READ_ONLY_PROJECT_STATUSES = frozenset({"killed", "transferred", "withdrawn"})
+from .enums import READ_ONLY_PROJECT_STATUSES, CycleState, ProjectStatus, Role
 
 
 @dataclass(frozen=True)
@@ -28,15 +28,15 @@ class Actor:
 
     @property
     def is_admin(self) -> bool:
-        return self.authenticated and self.role == "admin"
+        return self.authenticated and self.role == Role.ADMIN
 
     @property
     def is_operator(self) -> bool:
-        return self.authenticated and self.role == "operator"
+        return self.authenticated and self.role == Role.OPERATOR
 
     @property
     def is_reviewer(self) -> bool:
-        return self.authenticated and self.role == "reviewer"
+        return self.authenticated and self.role == Role.REVIEWER
 
 
 ANONYMOUS = Actor()
@@ -106,22 +106,22 @@ def can_edit_project(actor: Actor, project: Any) -> bool:
     Killed, transferred and withdrawn projects are final; a project on hold is read-only too until an
     admin resumes it (DESIGN §3).
     """
-    if project.status in READ_ONLY_PROJECT_STATUSES or project.status == "on_hold":
+    if project.status in READ_ONLY_PROJECT_STATUSES or project.status == ProjectStatus.ON_HOLD:
         return False
     return actor.is_admin or is_operator_of(actor, project.platform_id)
 
 
 def can_edit_milestones(actor: Actor, project: Any) -> bool:
     """Milestones change only while the project is active (hold freezes them)."""
-    return project.status == "active" and can_edit_project(actor, project)
+    return project.status == ProjectStatus.ACTIVE and can_edit_project(actor, project)
 
 
 def can_waive_milestone(actor: Actor, project: Any) -> bool:
-    return actor.is_admin and project.status == "active"
+    return actor.is_admin and project.status == ProjectStatus.ACTIVE
 
 
 def can_request_gate(actor: Actor, project: Any) -> bool:
-    return project.status == "active" and (actor.is_admin or is_operator_of(actor, project.platform_id))
+    return project.status == ProjectStatus.ACTIVE and (actor.is_admin or is_operator_of(actor, project.platform_id))
 
 
 def can_decide_gate(actor: Actor, project: Any, gate_review: Any) -> bool:
@@ -134,7 +134,7 @@ def can_decide_gate(actor: Actor, project: Any, gate_review: Any) -> bool:
 
 
 def can_resume_project(actor: Actor, project: Any) -> bool:
-    return actor.is_admin and project.status == "on_hold"
+    return actor.is_admin and project.status == ProjectStatus.ON_HOLD
 
 
 def can_view_evidence(actor: Actor, project: Any) -> bool:
@@ -163,7 +163,7 @@ def can_score(actor: Actor, cycle: Any, assignment: Any) -> bool:
         actor.is_reviewer
         and assignment is not None
         and assignment.reviewer_id == actor.id
-        and cycle.state == "open"
+        and cycle.state == CycleState.OPEN
         and assignment.review_state != "submitted"
     )
 
@@ -203,7 +203,7 @@ def can_view_results(actor: Actor, cycle: Any) -> bool:
     """Results and eligibility: admins always (provisional while open); everyone once published."""
     if actor.is_admin:
         return True
-    return actor.authenticated and cycle.state == "published"
+    return actor.authenticated and cycle.state == CycleState.PUBLISHED
 
 
 def can_view_platform_result(actor: Actor, cycle: Any, platform: Any) -> bool:

@@ -30,7 +30,7 @@ def _pybabel() -> str:
 
 
 def extract() -> None:
-    subprocess.run([_pybabel(), "extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l", "-k", "lazy_gettext",
+    subprocess.run([_pybabel(), "extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l", "-k", "lazy_gettext", "-k", "N_", "-k", "in_both",
                     "--no-location", "--sort-output", "-o", str(POT), str(ROOT)], check=True, cwd=ROOT)
     for locale in LOCALES:
         subprocess.run([_pybabel(), "update", "-i", str(POT), "-d", str(TRANS), "-l", locale,

@@ -8,7 +8,7 @@ from .. import permissions
 from ..db import get_session
 from ..errors import Invalid
 from ..models import Rubric, utcnow
-from ..models.base import CYCLE_STATES
+from ..enums import CycleState
 from ..queries import cycles as q
 from ..queries.results import cycle_results, results_json
 from ..services import assignments as assign_svc
@@ -68,7 +68,7 @@ def cycles_list():
     require(a.authenticated)
     page, per_page = page_params()
     state = request.args.get("state") or None
-    if state is not None and state not in CYCLE_STATES:
+    if state is not None and state not in CycleState.values():
         raise Invalid(_l("Please correct the marked fields."),
                       fields={"state": _l("This value is not one of the allowed choices.")})
     rows, total = q.list_cycles(session, page=page, per_page=per_page, state=state)

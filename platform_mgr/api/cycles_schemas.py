@@ -2,15 +2,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal, Optional
+from typing import Any, Optional
 
 from pydantic import AwareDatetime, BaseModel, Field
 
+from ..enums import CycleState, Dimension, ReviewState
 from .schemas import Strict
-
-CycleState = Literal["draft", "open", "closed", "published"]
-ReviewState = Literal["not_started", "draft", "submitted"]
-DimensionName = Literal["verification", "service", "operating"]
 
 
 class CycleCreate(Strict):
@@ -104,7 +101,7 @@ class ReviewPut(Strict):
 
 class CriterionOut(BaseModel):
     code: str
-    dimension: DimensionName
+    dimension: Dimension
     max_points: float
     name_zh: str
     name_en: str
@@ -145,7 +142,7 @@ class ResultsOut(BaseModel):
 
 class CriterionIn(Strict):
     code: str = Field(min_length=1, max_length=10)
-    dimension: DimensionName
+    dimension: Dimension
     max_points: float = Field(gt=0, le=100)
     name_zh: str = Field(min_length=1, max_length=200)
     name_en: str = Field(min_length=1, max_length=200)

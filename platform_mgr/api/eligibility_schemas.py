@@ -1,14 +1,15 @@
 """Response models of the eligibility API (they also document it in /api/openapi.json)."""
 from __future__ import annotations
 
-from typing import Any, Literal, Optional
+from typing import Any, Optional
 
 from pydantic import BaseModel
 
+from ..enums import CycleState, Grade, PlatformField, PlatformOrigin, RuleCode, Tier, Verdict
+
 
 class ReasonOut(BaseModel):
-    rule: Literal["R1_MIN_REVIEWS", "R2_GRADE", "R3_DIMENSION_FLOOR", "R4_MILESTONES", "R5_ACTIVITY", "R6_INTEGRITY",
-                  "R7_STATUS"]
+    rule: RuleCode
     passed: bool
     detail: str  # in the caller's language
     detail_zh: str
@@ -21,13 +22,13 @@ class EligibilityRowOut(BaseModel):
     code: str
     name_zh: str
     name_en: str
-    field: str
-    origin: str
+    field: PlatformField
+    origin: PlatformOrigin
     rank: Optional[int]
     total: Optional[float]
-    grade: Optional[Literal["excellent", "good", "pass", "fail"]]
-    verdict: Literal["eligible", "conditional", "ineligible"]
-    tier: Optional[Literal["A", "B"]]
+    grade: Optional[Grade]
+    verdict: Verdict
+    tier: Optional[Tier]
     award: int
     disputed: bool
     provisional: bool
@@ -38,7 +39,7 @@ class EligibilityRowOut(BaseModel):
 
 class EligibilityListOut(BaseModel):
     cycle_id: int
-    state: Literal["draft", "open", "closed", "published"]
+    state: CycleState
     provisional: bool
     as_of: str
     frozen_at: Optional[str]

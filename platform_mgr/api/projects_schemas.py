@@ -2,18 +2,26 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
+from ..enums import Decision, MilestoneStatus, OutcomeKind, ProjectStatus, SelectionMode, Stage
 from .schemas import Strict
 
-StageCode = Literal["S0", "S1", "S2", "S3", "S4"]
-SelectionMode = Literal["open_call", "horse_race", "direct"]
-MilestoneStatus = Literal["planned", "in_progress", "done", "waived"]
-DecisionCode = Literal["go", "conditional_go", "hold", "recycle", "kill"]
-OutcomeKind = Literal["licence", "assignment", "equity", "spinout", "follow_on_investment", "contract"]
 Trl = StrictInt
+
+
+def _not_waived(status: MilestoneStatus) -> MilestoneStatus:
+    if status is MilestoneStatus.WAIVED:
+        raise PydanticCustomError("enum", "a new milestone cannot be waived")
+    return status
+
+
+#: a new milestone's status: any but waived (waiving is an admin's decision on an existing milestone)
+NewMilestoneStatus = Annotated[MilestoneStatus, AfterValidator(_not_waived), WithJsonSchema(
+    {"type": "string", "enum": [m.value for m in MilestoneStatus if m is not MilestoneStatus.WAIVED]})]
 
 
 class ProjectCreate(Strict):
@@ -22,8 +30,8 @@ class ProjectCreate(Strict):
     lead: str = Field(min_length=1, max_length=120)
     source_institution: str = Field(default="", max_length=200)
     demand_owner: str = Field(default="", max_length=200)
-    selection_mode: SelectionMode = "direct"
-    stage: StageCode = Field(default="S0", description="a running project may be registered in a later stage")
+    selection_mode: SelectionMode = SelectionMode.DIRECT
+    stage: Stage = Field(default=Stage.S0, description="a running project may be registered in a later stage")
     trl_entry: Optional[Trl] = Field(default=None, ge=1, le=9)
     budget: StrictInt = Field(default=0, ge=0, description="integer yuan")
     started_on: Optional[dt.date] = None
@@ -51,9 +59,9 @@ class ProjectOut(BaseModel):
     lead: str
     source_institution: str
     demand_owner: str
-    selection_mode: str
-    stage: str
-    status: str
+    selection_mode: SelectionMode
+    stage: Stage
+    status: ProjectStatus
     trl_entry: Optional[int]
     trl_current: Optional[int]
     budget: int
@@ -83,11 +91,11 @@ class EvidenceOut(BaseModel):
 
 class MilestoneCreate(Strict):
     title: str = Field(min_length=1, max_length=200)
-    stage: Optional[StageCode] = Field(default=None, description="default: the project's current stage")
+    stage: Optional[Stage] = Field(default=None, description="default: the project's current stage")
     due_on: dt.date
     deliverable: str = Field(default="", max_length=1000)
     is_gate_criterion: StrictBool = False
-    status: Literal["planned", "in_progress", "done"] = "planned"
+    status: NewMilestoneStatus = MilestoneStatus.PLANNED
     completed_on: Optional[dt.date] = None
     trl_claimed: Optional[Trl] = Field(default=None, ge=1, le=9)
 
@@ -95,7 +103,7 @@ class MilestoneCreate(Strict):
 class MilestoneUpdate(Strict):
     version: StrictInt = Field(description="the version read; a stale one answers 409")
     title: Optional[str] = Field(default=None, min_length=1, max_length=200)
-    stage: Optional[StageCode] = None
+    stage: Optional[Stage] = None
     due_on: Optional[dt.date] = None
     deliverable: Optional[str] = Field(default=None, max_length=1000)
     is_gate_criterion: Optional[StrictBool] = None
@@ -108,11 +116,11 @@ class MilestoneUpdate(Strict):
 class MilestoneOut(BaseModel):
     id: int
     project_id: int
-    stage: str
+    stage: Stage
     title: str
     deliverable: str
     due_on: dt.date
-    status: str
+    status: MilestoneStatus
     completed_on: Optional[dt.date]
     trl_claimed: Optional[int]
     is_gate_criterion: bool
@@ -128,7 +136,7 @@ class GateRequestBody(Strict):
 
 
 class GateDecisionBody(Strict):
-    decision: DecisionCode
+    decision: Decision
     rationale: str = Field(default="", max_length=4000, description="required except for go")
     conditions: list[str] = Field(default_factory=list, max_length=50,
                                   description="conditional_go: titles of new must-meet milestones of the next stage")
@@ -139,12 +147,12 @@ class GateDecisionBody(Strict):
 class GateReviewOut(BaseModel):
     id: int
     project_id: int
-    from_stage: str
-    to_stage: Optional[str]
+    from_stage: Stage
+    to_stage: Optional[Stage]
     requested_by_id: Optional[int]
     requested_at: str
     note: str
-    decision: Optional[str]
+    decision: Optional[Decision]
     rationale: str
     conditions: list[str]
     rework_due_on: Optional[dt.date]
@@ -170,7 +178,7 @@ class OutcomeCreate(Strict):
 class OutcomeOut(BaseModel):
     id: int
     project_id: int
-    kind: str
+    kind: OutcomeKind
     counterparty: str
     amount: int
     date: dt.date

@@ -2,14 +2,11 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal, Optional
+from typing import Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
-PlatformField = Literal["bci", "silicon_photonics", "fourth_gen_semiconductors", "cell_gene_therapy", "ic_materials",
-                        "other"]
-PlatformOrigin = Literal["top_down", "bottom_up"]
-PlatformStatus = Literal["active", "suspended", "delisted"]
+from ..enums import PlatformField, PlatformOrigin, PlatformStatus, Role
 
 
 class Strict(BaseModel):
@@ -33,7 +30,7 @@ class PlatformCreate(Strict):
     field: PlatformField
     origin: PlatformOrigin
     host_institution: str = Field(min_length=1, max_length=200)
-    status: PlatformStatus = "active"
+    status: PlatformStatus = PlatformStatus.ACTIVE
     founded_on: Optional[date] = None
     integrity_flag: bool = False
     integrity_note: str = Field(default="", max_length=2000)
@@ -57,10 +54,10 @@ class PlatformOut(BaseModel):
     code: str
     name_zh: str
     name_en: str
-    field: str
-    origin: str
+    field: PlatformField
+    origin: PlatformOrigin
     host_institution: str
-    status: str
+    status: PlatformStatus
     founded_on: Optional[date]
     integrity_flag: bool
     integrity_note: str
@@ -71,7 +68,7 @@ class MeOut(BaseModel):
     id: int
     email: str
     display_name: str
-    role: Literal["operator", "reviewer", "admin"]
+    role: Role
     affiliation: str
     preferred_lang: str
     platforms: list[dict]

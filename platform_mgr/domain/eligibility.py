@@ -15,10 +15,11 @@ import math
 import re
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from decimal import Decimal
-from enum import StrEnum
 from fractions import Fraction
 from typing import Any
 
+from ..enums import PlatformStatus, RuleCode, Tier, Verdict  # noqa: F401  (re-exported)
+from .errors import DomainError
 from platform_mgr.domain.rubric import Dimension
 from platform_mgr.domain.scoring import Grade, PlatformResult, grade_for, round2, round_half_up, top_cutoff
 
@@ -40,35 +41,6 @@ __all__ = [
 ]
 
 
-class RuleCode(StrEnum):
-    R1_MIN_REVIEWS = "R1_MIN_REVIEWS"
-    R2_GRADE = "R2_GRADE"
-    R3_DIMENSION_FLOOR = "R3_DIMENSION_FLOOR"
-    R4_MILESTONES = "R4_MILESTONES"
-    R5_ACTIVITY = "R5_ACTIVITY"
-    R6_INTEGRITY = "R6_INTEGRITY"
-    R7_STATUS = "R7_STATUS"
-
-
-class Verdict(StrEnum):
-    ELIGIBLE = "eligible"
-    CONDITIONAL = "conditional"
-    INELIGIBLE = "ineligible"
-
-    @property
-    def label_zh(self) -> str:
-        return {"eligible": "符合资助条件", "conditional": "整改后可资助", "ineligible": "不符合资助条件"}[self.value]
-
-    @property
-    def label_en(self) -> str:
-        return {"eligible": "Eligible", "conditional": "Conditional", "ineligible": "Ineligible"}[self.value]
-
-
-class Tier(StrEnum):
-    A = "A"
-    B = "B"
-
-
 # failures that still allow a conditional verdict (when R2 passes): remediable within the cycle
 _REMEDIABLE = frozenset({RuleCode.R4_MILESTONES, RuleCode.R5_ACTIVITY})
 
@@ -77,36 +49,23 @@ _REMEDIABLE = frozenset({RuleCode.R4_MILESTONES, RuleCode.R5_ACTIVITY})
 # rule set
 
 
-class RuleSetError(ValueError):
-    """An invalid rule-set override; `field` is the parameter name (as in `RuleSet.to_dict()`)."""
+#: an invalid rule-set override: a DomainError whose `field` is the parameter name (as in `RuleSet.to_dict()`)
+RuleSetError = DomainError
 
-    def __init__(self, field: str, message_zh: str, message_en: str) -> None:
-        super().__init__(message_en)
-        self.field = field
-        self.message_zh = message_zh
-        self.message_en = message_en
-
-    def message(self, lang: str = "zh") -> str:
-        return self.message_en if lang == "en" else self.message_zh
-
-    def __repr__(self) -> str:
-        return f"RuleSetError(field={self.field!r}, message_en={self.message_en!r})"
-
-
-# name → (label zh, label en, lowest, highest); every parameter is a whole number
-_PARAMS: dict[str, tuple[str, str, int, int]] = {
-    "min_reviews": ("最少有效评审份数", "Minimum counted reviews", 1, 100),
-    "dimension_floor_pct": ("维度得分下限（满分的百分比）", "Dimension floor (% of maximum)", 0, 100),
-    "overdue_days": ("必达里程碑最长逾期天数", "Maximum days a must-meet milestone may be overdue", 0, 3650),
-    "on_time_rate_pct": ("里程碑按期完成率下限（%）", "Minimum on-time milestone rate (%)", 0, 100),
-    "min_gates_passed": ("窗口内最少通过阶段门次数", "Minimum gates passed in the window", 0, 1000),
-    "tier_a_cap": ("A 档资助上限（元）", "Tier A cap (yuan)", 0, 10**12),
-    "tier_b_cap": ("B 档资助上限（元）", "Tier B cap (yuan)", 0, 10**12),
-    "excellent": ("优秀分数线", "Excellent threshold", 0, 100),
-    "good": ("良好分数线", "Good threshold", 0, 100),
-    "pass_": ("合格分数线", "Pass threshold", 0, 100),
-    "top_share_pct": ("优秀名额比例（%）", "Share of platforms eligible for Excellent (%)", 0, 100),
-    "dispute_spread": ("争议分差（分）", "Dispute spread (points)", 0, 100),
+# name → (lowest, highest); every parameter is a whole number (their names for people: messages.RULE_PARAMETERS)
+PARAMETER_RANGES: dict[str, tuple[int, int]] = {
+    "min_reviews": (1, 100),
+    "dimension_floor_pct": (0, 100),
+    "overdue_days": (0, 3650),
+    "on_time_rate_pct": (0, 100),
+    "min_gates_passed": (0, 1000),
+    "tier_a_cap": (0, 10**12),
+    "tier_b_cap": (0, 10**12),
+    "excellent": (0, 100),
+    "good": (0, 100),
+    "pass_": (0, 100),
+    "top_share_pct": (0, 100),
+    "dispute_spread": (0, 100),
 }
 _ALIASES = {"pass": "pass_"}
 _DIGITS_RE = re.compile(r"\s*\d{1,13}\s*")
@@ -135,22 +94,18 @@ class RuleSet:
     dispute_spread: int = 20
 
     def __post_init__(self) -> None:
-        for name, (label_zh, label_en, low, high) in _PARAMS.items():
+        for name, (low, high) in PARAMETER_RANGES.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
-                raise RuleSetError(name, f"{label_zh}须为整数", f"{label_en} must be a whole number")
+                raise DomainError("rule_not_whole", name, name=name)
             if not low <= value <= high:
-                raise RuleSetError(name, f"{label_zh}须在 {low} 至 {high} 之间",
-                                   f"{label_en} must be between {low} and {high}")
+                raise DomainError("rule_out_of_range", name, name=name, low=low, high=high)
         if self.good > self.excellent:
-            raise RuleSetError("good", "良好分数线不能高于优秀分数线",
-                               "The Good threshold cannot be above the Excellent threshold")
+            raise DomainError("good_above_excellent", "good")
         if self.pass_ > self.good:
-            raise RuleSetError("pass_", "合格分数线不能高于良好分数线",
-                               "The Pass threshold cannot be above the Good threshold")
+            raise DomainError("pass_above_good", "pass_")
         if self.tier_b_cap > self.tier_a_cap:
-            raise RuleSetError("tier_b_cap", "B 档资助上限不能高于 A 档",
-                               "The tier B cap cannot be above the tier A cap")
+            raise DomainError("tier_b_above_a", "tier_b_cap")
 
     @classmethod
     def from_overrides(cls, overrides: Mapping[str, Any] | None = None) -> RuleSet:
@@ -160,14 +115,14 @@ class RuleSet:
         if overrides is None:
             return cls()
         if not isinstance(overrides, Mapping):
-            raise RuleSetError("rules", "规则参数须为键值对象", "Rule overrides must be an object")
+            raise DomainError("rules_not_object", "rules")
         values: dict[str, int] = {}
         for raw_name, raw_value in overrides.items():
             name = _ALIASES.get(raw_name, raw_name)
-            if name not in _PARAMS:
-                raise RuleSetError(str(raw_name), f"未知的规则参数：{raw_name}", f"Unknown rule parameter: {raw_name}")
+            if name not in PARAMETER_RANGES:
+                raise DomainError("rule_unknown", str(raw_name), name=str(raw_name))
             if name in values:
-                raise RuleSetError(name, f"规则参数重复：{raw_name}", f"Rule parameter given twice: {raw_name}")
+                raise DomainError("rule_twice", name, name=str(raw_name))
             values[name] = _whole_number(name, raw_value)
         return cls(**values)
 
@@ -177,8 +132,7 @@ class RuleSet:
 
 
 def _whole_number(name: str, value: Any) -> int:
-    label_zh, label_en = _PARAMS[name][0], _PARAMS[name][1]
-    error = RuleSetError(name, f"{label_zh}须为整数", f"{label_en} must be a whole number")
+    error = DomainError("rule_not_whole", name, name=name)
     if isinstance(value, bool) or value is None:
         raise error
     if isinstance(value, int):
@@ -389,11 +343,13 @@ def _json_num(value: Fraction | Decimal | int) -> int | float:
     return float(round2(exact))
 
 
-_STATUS_LABELS = {
-    "active": ("运行中", "active"),
-    "suspended": ("暂停", "suspended"),
-    "delisted": ("已摘牌", "delisted"),
-}
+def _status_words(status: str) -> tuple[str, str]:
+    """A platform status as the R7 sentence names it: the label in Chinese, lower case in English."""
+    try:
+        member = PlatformStatus(status)
+    except ValueError:
+        return status, status
+    return member.zh, member.en.lower()
 
 
 def _dimension_names(key: Dimension | str) -> tuple[str, str, str]:
@@ -556,7 +512,7 @@ def _r6(facts: PlatformFacts) -> RuleResult:
 
 def _r7(facts: PlatformFacts) -> RuleResult:
     status = str(facts.status)
-    zh_label, en_label = _STATUS_LABELS.get(status, (status, status))
+    zh_label, en_label = _status_words(status)
     if status == "active":
         return RuleResult(RuleCode.R7_STATUS, True, {"status": status},
                           "平台状态为运行中", "The platform is active")

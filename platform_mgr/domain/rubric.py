@@ -10,8 +10,10 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from enum import StrEnum
 from fractions import Fraction
+
+from ..enums import Dimension  # noqa: F401  (re-exported)
+from .errors import DomainError
 
 __all__ = [
     "DEFAULT_RUBRIC_V1",
@@ -30,35 +32,6 @@ __all__ = [
 ]
 
 
-class Dimension(StrEnum):
-    """The three evaluation dimensions, in display order."""
-
-    VERIFICATION = "verification"
-    SERVICE = "service"
-    OPERATING = "operating"
-
-    @property
-    def name_zh(self) -> str:
-        return _DIMENSION_META[self][0]
-
-    @property
-    def name_en(self) -> str:
-        return _DIMENSION_META[self][1]
-
-    @property
-    def max_points(self) -> int:
-        """Maximum points of the dimension in the default rubric (30 / 45 / 25)."""
-        return _DIMENSION_META[self][2]
-
-    def label(self, lang: str = "zh") -> str:
-        return self.name_en if lang == "en" else self.name_zh
-
-
-_DIMENSION_META: dict[Dimension, tuple[str, str, int]] = {
-    Dimension.VERIFICATION: ("验证能力", "Verification capability", 30),
-    Dimension.SERVICE: ("服务成效", "Service effectiveness", 45),
-    Dimension.OPERATING: ("运营模式", "Operating model", 25),
-}
 
 
 @dataclass(frozen=True)
@@ -265,26 +238,8 @@ DEFAULT_RUBRIC_V1: tuple[CriterionDef, ...] = (
 )
 
 
-class ScoreError(ValueError):
-    """A score that cannot be accepted.
-
-    `field` names what was wrong (the criterion code, or the form field given to `parse_points`);
-    `code` is a machine-readable reason: ``invalid``, ``negative``, ``too_many_decimals``, ``too_large``,
-    ``unknown_criterion``, ``out_of_range``, ``missing``.
-    """
-
-    def __init__(self, field: str, code: str, message_zh: str, message_en: str) -> None:
-        super().__init__(message_en)
-        self.field = field
-        self.code = code
-        self.message_zh = message_zh
-        self.message_en = message_en
-
-    def message(self, lang: str = "zh") -> str:
-        return self.message_en if lang == "en" else self.message_zh
-
-    def __repr__(self) -> str:
-        return f"ScoreError(field={self.field!r}, code={self.code!r}, message_en={self.message_en!r})"
+#: a refused point value or score: a DomainError whose `field` is the criterion code (or the form field)
+ScoreError = DomainError
 
 
 # Digits with an optional fractional part; the fractional part is checked exactly afterwards so that
@@ -295,11 +250,11 @@ _MAX_POINTS = 1_000_000  # far above any criterion; keeps the arithmetic small
 
 
 def _invalid(field: str) -> ScoreError:
-    return ScoreError(field, "invalid", "分值须为数字", "Points must be a number")
+    return DomainError("points_invalid", field)
 
 
 def _negative(field: str) -> ScoreError:
-    return ScoreError(field, "negative", "分值不能为负数", "Points cannot be negative")
+    return DomainError("points_negative", field)
 
 
 def parse_points(value: object, field: str = "points") -> int:
@@ -336,11 +291,10 @@ def parse_points(value: object, field: str = "points") -> int:
     if exact < 0:
         raise _negative(field)
     if exact > _MAX_POINTS:
-        raise ScoreError(field, "too_large", "分值过大", "Points are too large")
+        raise DomainError("points_too_large", field)
     tenths = exact * 10
     if tenths.denominator != 1:
-        raise ScoreError(field, "too_many_decimals", "分值最多保留一位小数",
-                         "Points allow at most one decimal place")
+        raise DomainError("points_too_many_decimals", field)
     return int(tenths)
 
 
@@ -393,22 +347,16 @@ def collect_score_errors(
     for code, criterion in by_code.items():
         if code not in scores:
             if complete:
-                errors.append(ScoreError(code, "missing", f"指标 {code} 尚未评分",
-                                         f"Criterion {code} has not been scored"))
+                errors.append(DomainError("score_missing", code, code=code))
             continue
         value = scores[code]
         if isinstance(value, bool) or not isinstance(value, int):
             errors.append(_invalid(code))
         elif not 0 <= value <= criterion.max_tenths:
             limit = format_tenths(criterion.max_tenths)
-            errors.append(ScoreError(
-                code, "out_of_range",
-                f"指标 {code} 的分值须在 0 至 {limit} 之间",
-                f"Points for {code} must be between 0 and {limit}",
-            ))
+            errors.append(DomainError("score_out_of_range", code, code=code, max=limit))
     for code in sorted((c for c in scores if c not in by_code), key=str):
-        errors.append(ScoreError(str(code), "unknown_criterion", f"评分细则中没有指标 {code}",
-                                 f"The rubric has no criterion {code}"))
+        errors.append(DomainError("unknown_criterion", str(code), code=code))
     return errors
 
 

@@ -11,10 +11,10 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
-from enum import StrEnum
 from fractions import Fraction
 from typing import Protocol
 
+from ..enums import Grade  # noqa: F401  (re-exported)
 from platform_mgr.domain.rubric import CriterionDef, Dimension, validate_scores
 
 __all__ = [
@@ -356,30 +356,6 @@ def reviewer_stats(criteria: Iterable[CriterionDef], reviews: Iterable[ReviewInp
 # grades
 
 
-class Grade(StrEnum):
-    EXCELLENT = "excellent"
-    GOOD = "good"
-    PASS = "pass"
-    FAIL = "fail"
-
-    @property
-    def label_zh(self) -> str:
-        return _GRADE_LABELS[self][0]
-
-    @property
-    def label_en(self) -> str:
-        return _GRADE_LABELS[self][1]
-
-    def label(self, lang: str = "zh") -> str:
-        return self.label_en if lang == "en" else self.label_zh
-
-
-_GRADE_LABELS = {
-    Grade.EXCELLENT: ("优秀", "Excellent"),
-    Grade.GOOD: ("良好", "Good"),
-    Grade.PASS: ("合格", "Pass"),
-    Grade.FAIL: ("不合格", "Fail"),
-}
 
 
 class GradeThresholdsLike(Protocol):

@@ -10,21 +10,11 @@ from datetime import datetime
 from typing import Any
 
 from .. import clock
-from .columns import (
-    DIMENSIONS,
-    FIELDS,
-    GRADES,
-    ORIGINS,
-    PASSED,
-    RULES,
-    TIERS,
-    VERDICTS,
-    Column,
-    label,
-)
+from ..enums import Dimension, Grade, PlatformField, PlatformOrigin, RuleCode, Tier, Verdict
+from .columns import PASSED, Column, label
 from .table import Table
 
-RULE_CODES = tuple(RULES)
+RULE_CODES = RuleCode.values()
 
 _IDENTITY = (
     Column("rank", "排名", "Rank", "int", 8),
@@ -46,7 +36,7 @@ _PUBLIC = _IDENTITY + (
 _FULL = _PUBLIC + (
     Column("n_reviews", "有效评审份数", "Counted reviews", "int", 10),
     Column("disputed", "评分争议", "Disputed", "bool", 10),
-) + tuple(Column(code, zh, en, "text", 14) for code, (zh, en) in RULES.items()) + (
+) + tuple(Column(code.value, code.zh, code.en, "text", 14) for code in RuleCode) + (
     Column("explanation_zh", "逐条说明（中文）", "Explanation (Chinese)", "text", 60),
     Column("explanation_en", "逐条说明（英文）", "Explanation (English)", "text", 60),
 )
@@ -57,7 +47,7 @@ RESULT_COLUMNS = _IDENTITY + (
     Column("std", "标准差", "Standard deviation", "points", 10),
     Column("min", "最低分", "Minimum", "points", 10),
     Column("max", "最高分", "Maximum", "points", 10),
-) + tuple(Column(f"dim_{key}", f"{zh}均分", f"{en} mean", "points", 14) for key, (zh, en) in DIMENSIONS.items()) + (
+) + tuple(Column(f"dim_{d.value}", f"{d.zh}均分", f"{d.en} mean", "points", 14) for d in Dimension) + (
     Column("normalised_total", "标准化总分", "Normalised total", "points", 12),
     Column("disputed", "评分争议", "Disputed", "bool", 10),
 )
@@ -65,7 +55,7 @@ RESULT_COLUMNS = _IDENTITY + (
 
 def _identity(row: dict[str, Any]) -> list[Any]:
     return [row["rank"], row["code"], row["name_zh"], row["name_en"], row["host_institution"],
-            label(FIELDS, row["field"]), label(ORIGINS, row["origin"])]
+            label(PlatformField, row["field"]), label(PlatformOrigin, row["origin"])]
 
 
 def _explanation(row: dict[str, Any], lang: str) -> str:
@@ -76,8 +66,8 @@ def _explanation(row: dict[str, Any], lang: str) -> str:
 
 def eligibility_rows(document: dict[str, Any], *, public: bool) -> Iterator[list[Any]]:
     for row in document["rows"]:
-        out = _identity(row) + [row["total"], label(GRADES, row["grade"]), label(VERDICTS, row["verdict"]),
-                                label(TIERS, row["tier"]), row["award"], row["award"]]
+        out = _identity(row) + [row["total"], label(Grade, row["grade"]), label(Verdict, row["verdict"]),
+                                label(Tier, row["tier"]), row["award"], row["award"]]
         if not public:
             passed = {r["rule"]: r["passed"] for r in row["reasons"]}
             out += [row["n_reviews"], row["disputed"]]
@@ -90,7 +80,7 @@ def result_rows(document: dict[str, Any]) -> Iterator[list[Any]]:
     for row in document["results"]:
         dims = row.get("dimensions") or {}
         yield _identity(row) + [row["n_reviews"], row["total"], row["std"], row["min"], row["max"]] + [
-            dims.get(key) for key in DIMENSIONS] + [row["normalised_total"], row["disputed"]]
+            dims.get(key) for key in Dimension.values()] + [row["normalised_total"], row["disputed"]]
 
 
 def _created(result) -> datetime:

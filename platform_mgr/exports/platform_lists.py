@@ -15,15 +15,8 @@ from sqlmodel import Session, select
 
 from .. import clock
 from ..models import Milestone, Outcome, Platform, Project
-from .columns import (
-    MILESTONE_STATUSES,
-    OUTCOME_KINDS,
-    PROJECT_STATUSES,
-    SELECTION_MODES,
-    STAGES,
-    Column,
-    label,
-)
+from ..enums import MilestoneStatus, OutcomeKind, ProjectStatus, SelectionMode, Stage
+from .columns import Column, label
 from .table import Table
 
 BATCH = 500
@@ -85,7 +78,7 @@ def project_rows(session: Session, platform_id: int | None) -> Iterator[list[Any
             .execution_options(yield_per=BATCH))
     for r in session.exec(stmt):
         yield [r.id, r.title_zh, r.title_en, r.lead, r.source_institution, r.demand_owner,
-               label(SELECTION_MODES, r.selection_mode), label(STAGES, r.stage), label(PROJECT_STATUSES, r.status),
+               label(SelectionMode, r.selection_mode), label(Stage, r.stage), label(ProjectStatus, r.status),
                r.trl_entry, r.trl_current, r.budget, r.budget, r.started_on]
 
 
@@ -99,8 +92,8 @@ def milestone_rows(session: Session, platform_id: int | None, today: date) -> It
             .execution_options(yield_per=BATCH))
     for r in session.exec(stmt):
         overdue = (today - r.due_on).days if r.status not in ("done", "waived") and r.due_on < today else 0
-        yield [r.id, r.project_id, r.title_zh, label(STAGES, r.stage), r.title, r.deliverable,
-               bool(r.is_gate_criterion), r.due_on, label(MILESTONE_STATUSES, r.status), r.completed_on, overdue,
+        yield [r.id, r.project_id, r.title_zh, label(Stage, r.stage), r.title, r.deliverable,
+               bool(r.is_gate_criterion), r.due_on, label(MilestoneStatus, r.status), r.completed_on, overdue,
                r.trl_claimed]
 
 
@@ -112,7 +105,7 @@ def outcome_rows(session: Session, platform_id: int | None) -> Iterator[list[Any
             .order_by(Outcome.occurred_on, Outcome.id)
             .execution_options(yield_per=BATCH))
     for r in session.exec(stmt):
-        yield [r.id, r.project_id, r.title_zh, label(OUTCOME_KINDS, r.kind), r.counterparty, r.amount, r.amount,
+        yield [r.id, r.project_id, r.title_zh, label(OutcomeKind, r.kind), r.counterparty, r.amount, r.amount,
                r.occurred_on, r.note]
 
 

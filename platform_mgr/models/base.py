@@ -1,9 +1,11 @@
-"""Shared column types and the metadata naming convention."""
+"""Shared column types, the mixins of timestamped and versioned tables, and the metadata naming convention."""
 from datetime import datetime, timezone
+from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, String
+from sqlalchemy.orm import declared_attr
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import SQLModel
+from sqlmodel import Field, SQLModel
 
 from .. import clock
 
@@ -46,23 +48,58 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(timezone.utc)
 
 
-def in_values(column: str, values) -> str:
-    """SQL text for a CHECK that keeps a string enum column inside its values."""
-    quoted = ", ".join(f"'{v}'" for v in values)
-    return f"{column} IN ({quoted})"
+class EnumText(TypeDecorator):
+    """A string column holding the values of one of `platform_mgr.enums`; rows load enum members, so
+    ``project.stage.label(lang)`` and the ``|label`` filter work on what a query returns. Stored as
+    VARCHAR(length); a CHECK constraint (``Enum.check(column)``) keeps it inside the values."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: Any, length: int):
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else str(value)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        try:
+            return self.enum(value)
+        except ValueError:  # a value the CHECK constraint let through on an older schema: keep the text
+            return value
+
+    @property
+    def python_type(self):
+        return self.enum
 
 
-# enumerations stored as strings (DESIGN §2)
-PLATFORM_FIELDS = ("bci", "silicon_photonics", "fourth_gen_semiconductors", "cell_gene_therapy", "ic_materials", "other")
-PLATFORM_ORIGINS = ("top_down", "bottom_up")
-PLATFORM_STATUSES = ("active", "suspended", "delisted")
-ROLES = ("operator", "reviewer", "admin")
-SELECTION_MODES = ("open_call", "horse_race", "direct")
-STAGES = ("S0", "S1", "S2", "S3", "S4")
-PROJECT_STATUSES = ("active", "on_hold", "killed", "transferred", "withdrawn")
-MILESTONE_STATUSES = ("planned", "in_progress", "done", "waived")
-DECISIONS = ("go", "conditional_go", "hold", "recycle", "kill")
-OUTCOME_KINDS = ("licence", "assignment", "equity", "spinout", "follow_on_investment", "contract")
-CYCLE_STATES = ("draft", "open", "closed", "published")
-REVIEW_STATES = ("not_started", "draft", "submitted")
-DIMENSIONS = ("verification", "service", "operating")
+def enum_field(enum: Any, length: int, **kwargs: Any) -> Any:
+    """A model field stored as one of ``enum``'s values."""
+    return Field(sa_type=EnumText(enum, length), **kwargs)
+
+
+class Updated(SQLModel):
+    """updated_at, set on every UPDATE of the row by the ORM (never by hand in services)."""
+
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False,
+                                 sa_column_kwargs={"onupdate": utcnow})
+
+
+class Timestamped(Updated):
+    """created_at once, and updated_at on every UPDATE."""
+
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Versioned(SQLModel):
+    """An optimistic version: every UPDATE checks and bumps it (SQLAlchemy's version_id_col), so a write that
+    read an older version fails instead of overwriting (the services turn that into 409)."""
+
+    version: int = Field(default=1, nullable=False)
+
+    @declared_attr
+    def __mapper_args__(cls):
+        return {"version_id_col": cls.__table__.c.version}

@@ -1,33 +1,32 @@
-from datetime import date, datetime
+from datetime import date
 from typing import Optional
 
 from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from .base import PLATFORM_FIELDS, PLATFORM_ORIGINS, PLATFORM_STATUSES, STAGES, UTCDateTime, in_values, utcnow
+from ..enums import PlatformField, PlatformOrigin, PlatformStatus, Stage
+from .base import Timestamped, enum_field
 
 
-class Platform(SQLModel, table=True):
+class Platform(Timestamped, table=True):
     __tablename__ = "platform"
     __table_args__ = (
-        CheckConstraint(in_values("field", PLATFORM_FIELDS), name="field"),
-        CheckConstraint(in_values("origin", PLATFORM_ORIGINS), name="origin"),
-        CheckConstraint(in_values("status", PLATFORM_STATUSES), name="status"),
+        CheckConstraint(PlatformField.check("field"), name="field"),
+        CheckConstraint(PlatformOrigin.check("origin"), name="origin"),
+        CheckConstraint(PlatformStatus.check("status"), name="status"),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
     code: str = Field(max_length=16, unique=True, index=True)
     name_zh: str = Field(max_length=200)
     name_en: str = Field(max_length=200)
-    field: str = Field(max_length=40)
-    origin: str = Field(max_length=20)
+    field: PlatformField = enum_field(PlatformField, 40)
+    origin: PlatformOrigin = enum_field(PlatformOrigin, 20)
     host_institution: str = Field(max_length=200)
-    status: str = Field(default="active", max_length=20, index=True)
+    status: PlatformStatus = enum_field(PlatformStatus, 20, default=PlatformStatus.ACTIVE, index=True)
     founded_on: Optional[date] = None
     integrity_flag: bool = Field(default=False)
     integrity_note: str = Field(default="", max_length=2000)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 
 class OperatorPlatform(SQLModel, table=True):
@@ -54,13 +53,13 @@ class GateTemplateItem(SQLModel, table=True):
 
     __tablename__ = "gate_template_item"
     __table_args__ = (
-        CheckConstraint(in_values("stage", STAGES), name="stage"),
+        CheckConstraint(Stage.check("stage"), name="stage"),
         UniqueConstraint("platform_id", "stage", "position"),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
     platform_id: Optional[int] = Field(default=None, foreign_key="platform.id", ondelete="CASCADE", index=True)
-    stage: str = Field(max_length=2)
+    stage: Stage = enum_field(Stage, 2)
     position: int = Field(default=0)
     title_zh: str = Field(max_length=200)
     title_en: str = Field(default="", max_length=200)

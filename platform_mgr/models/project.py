@@ -2,28 +2,18 @@ from datetime import date, datetime
 from typing import Optional
 
 from sqlalchemy import JSON, CheckConstraint, Index, text
-from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
-from .base import (
-    DECISIONS,
-    MILESTONE_STATUSES,
-    OUTCOME_KINDS,
-    PROJECT_STATUSES,
-    SELECTION_MODES,
-    STAGES,
-    UTCDateTime,
-    in_values,
-    utcnow,
-)
+from ..enums import Decision, MilestoneStatus, OutcomeKind, ProjectStatus, SelectionMode, Stage
+from .base import Timestamped, UTCDateTime, Versioned, enum_field, utcnow
 
 
-class Project(SQLModel, table=True):
+class Project(Timestamped, Versioned, table=True):
     __tablename__ = "project"
     __table_args__ = (
-        CheckConstraint(in_values("selection_mode", SELECTION_MODES), name="selection_mode"),
-        CheckConstraint(in_values("stage", STAGES), name="stage"),
-        CheckConstraint(in_values("status", PROJECT_STATUSES), name="status"),
+        CheckConstraint(SelectionMode.check("selection_mode"), name="selection_mode"),
+        CheckConstraint(Stage.check("stage"), name="stage"),
+        CheckConstraint(ProjectStatus.check("status"), name="status"),
         CheckConstraint("trl_entry IS NULL OR (trl_entry BETWEEN 1 AND 9)", name="trl_entry"),
         CheckConstraint("trl_current IS NULL OR (trl_current BETWEEN 1 AND 9)", name="trl_current"),
         CheckConstraint("budget >= 0", name="budget"),
@@ -37,28 +27,21 @@ class Project(SQLModel, table=True):
     lead: str = Field(max_length=120)
     source_institution: str = Field(default="", max_length=200)
     demand_owner: str = Field(default="", max_length=200)
-    selection_mode: str = Field(default="direct", max_length=20)
-    stage: str = Field(default="S0", max_length=2)
-    status: str = Field(default="active", max_length=20, index=True)
+    selection_mode: SelectionMode = enum_field(SelectionMode, 20, default=SelectionMode.DIRECT)
+    stage: Stage = enum_field(Stage, 2, default=Stage.S0)
+    status: ProjectStatus = enum_field(ProjectStatus, 20, default=ProjectStatus.ACTIVE, index=True)
     trl_entry: Optional[int] = None
     trl_current: Optional[int] = None
     budget: int = Field(default=0)  # integer yuan
     started_on: Optional[date] = None
     created_by_id: Optional[int] = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
-    version: int = Field(default=1, nullable=False)
-
-    @declared_attr
-    def __mapper_args__(cls):
-        return {"version_id_col": cls.__table__.c.version}
 
 
-class Milestone(SQLModel, table=True):
+class Milestone(Timestamped, Versioned, table=True):
     __tablename__ = "milestone"
     __table_args__ = (
-        CheckConstraint(in_values("stage", STAGES), name="stage"),
-        CheckConstraint(in_values("status", MILESTONE_STATUSES), name="status"),
+        CheckConstraint(Stage.check("stage"), name="stage"),
+        CheckConstraint(MilestoneStatus.check("status"), name="status"),
         CheckConstraint("trl_claimed IS NULL OR (trl_claimed BETWEEN 1 AND 9)", name="trl_claimed"),
         CheckConstraint("status <> 'done' OR completed_on IS NOT NULL", name="done_has_date"),
         Index("ix_milestone_project_stage", "project_id", "stage"),
@@ -67,30 +50,23 @@ class Milestone(SQLModel, table=True):
 
     id: Optional[int] = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="project.id", index=True, ondelete="CASCADE")
-    stage: str = Field(max_length=2)
+    stage: Stage = enum_field(Stage, 2)
     title: str = Field(max_length=200)
     deliverable: str = Field(default="", max_length=1000)
     due_on: date = Field(index=True)
-    status: str = Field(default="planned", max_length=20)
+    status: MilestoneStatus = enum_field(MilestoneStatus, 20, default=MilestoneStatus.PLANNED)
     completed_on: Optional[date] = None
     trl_claimed: Optional[int] = None
     is_gate_criterion: bool = Field(default=False)
     waived_reason: str = Field(default="", max_length=1000)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
-    version: int = Field(default=1, nullable=False)
-
-    @declared_attr
-    def __mapper_args__(cls):
-        return {"version_id_col": cls.__table__.c.version}
 
 
 class GateReview(SQLModel, table=True):
     __tablename__ = "gate_review"
     __table_args__ = (
-        CheckConstraint(in_values("from_stage", STAGES), name="from_stage"),
-        CheckConstraint("to_stage IS NULL OR " + in_values("to_stage", STAGES), name="to_stage"),
-        CheckConstraint("decision IS NULL OR " + in_values("decision", DECISIONS), name="decision"),
+        CheckConstraint(Stage.check("from_stage"), name="from_stage"),
+        CheckConstraint("to_stage IS NULL OR " + Stage.check("to_stage"), name="to_stage"),
+        CheckConstraint("decision IS NULL OR " + Decision.check("decision"), name="decision"),
         # at most one pending gate review per project, even under concurrent requests
         Index(
             "uq_gate_review_pending",
@@ -103,13 +79,13 @@ class GateReview(SQLModel, table=True):
 
     id: Optional[int] = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="project.id", index=True, ondelete="CASCADE")
-    from_stage: str = Field(max_length=2)
-    to_stage: Optional[str] = Field(default=None, max_length=2)  # None: the S4 gate (transfer)
+    from_stage: Stage = enum_field(Stage, 2)
+    to_stage: Optional[Stage] = enum_field(Stage, 2, default=None)  # None: the S4 gate (transfer)
     requested_by_id: Optional[int] = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
     requested_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     note: str = Field(default="", max_length=2000)
     gatekeeper_id: Optional[int] = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
-    decision: Optional[str] = Field(default=None, max_length=20)
+    decision: Optional[Decision] = enum_field(Decision, 20, default=None)
     rationale: str = Field(default="", max_length=4000)
     conditions: list = Field(default_factory=list, sa_type=JSON)
     rework_due_on: Optional[date] = None
@@ -120,13 +96,13 @@ class GateReview(SQLModel, table=True):
 class Outcome(SQLModel, table=True):
     __tablename__ = "outcome"
     __table_args__ = (
-        CheckConstraint(in_values("kind", OUTCOME_KINDS), name="kind"),
+        CheckConstraint(OutcomeKind.check("kind"), name="kind"),
         CheckConstraint("amount >= 0", name="amount"),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="project.id", index=True, ondelete="CASCADE")
-    kind: str = Field(max_length=30)
+    kind: OutcomeKind = enum_field(OutcomeKind, 30)
     counterparty: str = Field(max_length=200)
     amount: int = Field(default=0)  # integer yuan
     occurred_on: date = Field(index=True)

@@ -2,10 +2,10 @@ from datetime import date, datetime
 from typing import Optional
 
 from sqlalchemy import JSON, CheckConstraint, Text, UniqueConstraint
-from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
-from .base import CYCLE_STATES, DIMENSIONS, REVIEW_STATES, UTCDateTime, in_values, utcnow
+from ..enums import CycleState, Dimension, ReviewState
+from .base import Timestamped, Updated, UTCDateTime, Versioned, enum_field, utcnow
 
 
 class Rubric(SQLModel, table=True):
@@ -21,14 +21,14 @@ class Criterion(SQLModel, table=True):
     __tablename__ = "criterion"
     __table_args__ = (
         UniqueConstraint("rubric_id", "code"),
-        CheckConstraint(in_values("dimension", DIMENSIONS), name="dimension"),
+        CheckConstraint(Dimension.check("dimension"), name="dimension"),
         CheckConstraint("max_tenths > 0", name="max_tenths"),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
     rubric_id: int = Field(foreign_key="rubric.id", index=True, ondelete="CASCADE")
     code: str = Field(max_length=10)
-    dimension: str = Field(max_length=20)
+    dimension: Dimension = enum_field(Dimension, 20)
     position: int = Field(default=0)
     max_tenths: int  # maximum points × 10
     name_zh: str = Field(max_length=200)
@@ -37,10 +37,10 @@ class Criterion(SQLModel, table=True):
     guidance_en: str = Field(default="", sa_type=Text)
 
 
-class ReviewCycle(SQLModel, table=True):
+class ReviewCycle(Versioned, table=True):
     __tablename__ = "review_cycle"
     __table_args__ = (
-        CheckConstraint(in_values("state", CYCLE_STATES), name="state"),
+        CheckConstraint(CycleState.check("state"), name="state"),
         CheckConstraint("window_start <= window_end", name="window"),
         CheckConstraint("opens_at < closes_at", name="times"),
         CheckConstraint("budget >= 0", name="budget"),
@@ -53,27 +53,22 @@ class ReviewCycle(SQLModel, table=True):
     opens_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
     closes_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
     budget: int = Field(default=0)  # integer yuan
-    state: str = Field(default="draft", max_length=20, index=True)
+    state: CycleState = enum_field(CycleState, 20, default=CycleState.DRAFT, index=True)
     rubric_id: int = Field(foreign_key="rubric.id")  # frozen when the cycle opens
     rules: dict = Field(default_factory=dict, sa_type=JSON)  # overrides of the DESIGN §5 defaults
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     opened_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
     closed_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
     published_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
-    version: int = Field(default=1, nullable=False)
-
-    @declared_attr
-    def __mapper_args__(cls):
-        return {"version_id_col": cls.__table__.c.version}
 
 
-class Assignment(SQLModel, table=True):
+class Assignment(Timestamped, Versioned, table=True):
     """A reviewer's assignment to a platform in a cycle; carries that review's state."""
 
     __tablename__ = "assignment"
     __table_args__ = (
         UniqueConstraint("cycle_id", "reviewer_id", "platform_id"),
-        CheckConstraint(in_values("review_state", REVIEW_STATES), name="review_state"),
+        CheckConstraint(ReviewState.check("review_state"), name="review_state"),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -82,16 +77,9 @@ class Assignment(SQLModel, table=True):
     platform_id: int = Field(foreign_key="platform.id", index=True)
     conflict_declared: bool = Field(default=False)
     conflict_note: str = Field(default="", max_length=1000)
-    review_state: str = Field(default="not_started", max_length=20)
+    review_state: ReviewState = enum_field(ReviewState, 20, default=ReviewState.NOT_STARTED)
     comment: str = Field(default="", sa_type=Text)
     submitted_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
-    version: int = Field(default=1, nullable=False)
-
-    @declared_attr
-    def __mapper_args__(cls):
-        return {"version_id_col": cls.__table__.c.version}
 
 
 class Score(SQLModel, table=True):
@@ -110,7 +98,7 @@ class Score(SQLModel, table=True):
     comment: str = Field(default="", max_length=2000)
 
 
-class SelfAssessment(SQLModel, table=True):
+class SelfAssessment(Updated, Versioned, table=True):
     __tablename__ = "self_assessment"
     __table_args__ = (UniqueConstraint("cycle_id", "platform_id"),)
 
@@ -121,12 +109,6 @@ class SelfAssessment(SQLModel, table=True):
     service: str = Field(default="", sa_type=Text)
     operating: str = Field(default="", sa_type=Text)
     updated_by_id: Optional[int] = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
-    version: int = Field(default=1, nullable=False)
-
-    @declared_attr
-    def __mapper_args__(cls):
-        return {"version_id_col": cls.__table__.c.version}
 
 
 class EligibilitySnapshot(SQLModel, table=True):

@@ -4,24 +4,25 @@ from typing import Optional
 from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
 
-from .base import ROLES, UTCDateTime, in_values, utcnow
+from ..enums import Language, Role
+from .base import UTCDateTime, enum_field, utcnow
 
 
 class User(SQLModel, table=True):
     __tablename__ = "user"
     __table_args__ = (
-        CheckConstraint(in_values("role", ROLES), name="role"),
-        CheckConstraint(in_values("preferred_lang", ("zh_Hans_CN", "en")), name="preferred_lang"),
+        CheckConstraint(Role.check("role"), name="role"),
+        CheckConstraint(Language.check("preferred_lang"), name="preferred_lang"),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
     email: str = Field(max_length=254, unique=True, index=True)  # stored lower-case
     display_name: str = Field(max_length=120)
-    role: str = Field(max_length=20, index=True)
+    role: Role = enum_field(Role, 20, index=True)
     affiliation: str = Field(default="", max_length=200)
     password_hash: str = Field(max_length=255)
     active: bool = Field(default=True)
-    preferred_lang: str = Field(default="zh_Hans_CN", max_length=12)
+    preferred_lang: Language = enum_field(Language, 12, default=Language.ZH)
     # bumped on a password change: web sessions carrying an older value end
     session_epoch: int = Field(default=1)
     calendar_token_hash: Optional[str] = Field(default=None, max_length=64, unique=True)

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from ..domain.gates import DEFAULT_GATE_TEMPLATES, Stage
 from ..errors import NotFound
+from ..i18n import in_both
 from ..models import GateReview, GateTemplateItem, Platform, Project
 from .projects import user_names
 
@@ -85,9 +86,16 @@ def _entry(row: GateTemplateItem) -> TemplateEntry:
                          id=row.id, platform_id=row.platform_id, position=row.position)
 
 
+def builtin_template_texts(item) -> dict[str, str]:
+    """A built-in default must-meet milestone (DESIGN §3) in both languages, as template rows store it."""
+    title_zh, title_en = in_both(item.title)
+    deliverable_zh, deliverable_en = in_both(item.deliverable)
+    return {"title_zh": title_zh, "title_en": title_en, "deliverable_zh": deliverable_zh,
+            "deliverable_en": deliverable_en}
+
+
 def _builtin(stage: str) -> list[TemplateEntry]:
-    return [TemplateEntry(stage=stage, title_zh=i.title_zh, title_en=i.title_en, deliverable_zh=i.deliverable_zh,
-                          deliverable_en=i.deliverable_en, due_days=90, position=pos)
+    return [TemplateEntry(stage=stage, due_days=90, position=pos, **builtin_template_texts(i))
             for pos, i in enumerate(DEFAULT_GATE_TEMPLATES[Stage(stage)])]
 
 

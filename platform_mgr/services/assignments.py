@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from .. import labels
+from ..i18n import label
 from ..errors import Conflict, Invalid
 from ..models import Assignment, Platform, ReviewCycle, User, utcnow
 from . import audit
@@ -46,7 +46,7 @@ def _require_assignable(session: Session, cycle: ReviewCycle) -> None:
     state = lock_cycle_state(session, cycle)
     if state not in ASSIGNABLE_STATES:
         raise Conflict(_l("The cycle is %(state)s: assignments can no longer change.",
-                          state=labels.label(labels.CYCLE_STATES, state)))
+                          state=label(state, "CycleState")))
 
 
 def _snapshot(a: Assignment) -> dict:

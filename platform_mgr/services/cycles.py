@@ -24,9 +24,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from .. import labels
+from ..i18n import label
 from ..domain.eligibility import RuleSet, RuleSetError
-from ..errors import Bilingual, Conflict, Invalid
+from ..messages import message_for
+from ..errors import Conflict, Invalid
 from ..models import ReviewCycle, utcnow
 from . import audit
 from .rubrics import current_rubric, ensure_default_rubric, latest_rubric  # noqa: F401  (re-exported)
@@ -54,7 +55,7 @@ def clean_rules(raw: Any) -> dict[str, int]:
         rule_set = RuleSet.from_overrides(raw)
     except RuleSetError as exc:
         raise Invalid(_l("Please correct the marked fields."),
-                      fields={f"rules.{exc.field}": Bilingual(exc.message_zh, exc.message_en)}) from None
+                      fields={f"rules.{exc.field}": message_for(exc)}) from None
     names = ["pass_" if name == "pass" else name for name in raw]
     return {name: getattr(rule_set, name) for name in names}
 
@@ -170,8 +171,8 @@ def update_cycle(session: Session, actor, cycle: ReviewCycle, data: dict[str, An
 def _state_conflict(session: Session, cycle: ReviewCycle, action) -> Conflict:
     state = session.execute(select(ReviewCycle.state).where(ReviewCycle.id == cycle.id)).scalar_one_or_none()
     return Conflict(_l("The cycle is %(state)s: it cannot be %(action)s.",
-                       state=labels.label(labels.CYCLE_STATES, state), action=action),
-                    fields={"state": labels.label(labels.CYCLE_STATES, state)})
+                       state=label(state, "CycleState"), action=action),
+                    fields={"state": label(state, "CycleState")})
 
 
 def _move(session: Session, actor, cycle: ReviewCycle, *, expected: str, new: str, stamp: str, now: datetime,

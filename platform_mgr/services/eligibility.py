@@ -43,7 +43,8 @@ from ..domain.eligibility import (
 )
 from ..domain.rubric import CriterionDef, Dimension, dimension_max_points
 from ..domain.scoring import ReviewInput, aggregate
-from ..errors import Bilingual, Invalid
+from ..messages import message_for
+from ..errors import Invalid
 from ..i18n import shanghai_today
 from ..models import EligibilitySnapshot, ReviewCycle
 from ..queries import eligibility as q
@@ -364,7 +365,7 @@ def _rules(overrides: Mapping[str, Any]) -> RuleSet:
     try:
         return RuleSet.from_overrides(overrides)
     except RuleSetError as exc:
-        message = Bilingual(exc.message_zh, exc.message_en)
+        message = message_for(exc)
         raise Invalid(message, fields={exc.field: message}) from None
 
 

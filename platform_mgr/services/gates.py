@@ -15,7 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from ..domain import gates as dg
-from ..errors import Bilingual, Conflict, Forbidden, Invalid
+from ..i18n import LazyLabel, in_both
+from ..messages import gate_check_message
+from ..errors import Conflict, Forbidden, Invalid
 from ..models import GateReview, GateTemplateItem, Milestone, Platform, Project, utcnow
 from ..queries import gates as gq
 from . import audit
@@ -55,7 +57,7 @@ def request_gate_review(session: Session, user, project: Project, *, note: Any =
         raise Invalid(FIX, fields={"note": _l("At most %(n)d characters.", n=2000)})
     check = gate_check(session, project)
     if not check.ok:
-        raise Conflict(Bilingual(check.message_zh, check.message_en))
+        raise Conflict(gate_check_message(check))
     target = dg.gate_target(project.stage)
     review = GateReview(project_id=project.id, from_stage=project.stage, to_stage=str(target) if target else None,
                         requested_by_id=getattr(user, "id", None), note=note.strip())
@@ -178,7 +180,7 @@ def decide_gate(session: Session, user, review: GateReview, project: Project, *,
         raise domain_error(exc) from None
 
     now = utcnow()
-    kept_conditions = [m.title_zh for m in outcome.milestones_to_create if m.reason == "condition"]
+    kept_conditions = [m.title for m in outcome.milestones_to_create if m.reason == "condition"]
     # conditional UPDATE: of two concurrent deciders only one finds the review still pending
     result = session.execute(
         update(GateReview).where(GateReview.id == review.id, GateReview.decision.is_(None))
@@ -194,7 +196,6 @@ def decide_gate(session: Session, user, review: GateReview, project: Project, *,
     project.stage = str(outcome.new_stage)
     project.status = str(outcome.new_status)
     project.trl_current = outcome.new_trl
-    project.updated_at = now
     session.add(project)
     session.flush()  # bumps the project's version: a concurrent change surfaces as 409
 
@@ -206,10 +207,13 @@ def decide_gate(session: Session, user, review: GateReview, project: Project, *,
     due_default = conditions_due_on if is_date(conditions_due_on) else today + timedelta(days=CONDITION_DUE_DAYS)
     created = []
     for new in outcome.milestones_to_create:
-        milestone = Milestone(project_id=project.id, stage=str(new.stage), title=new.title_zh,
+        if new.reason == "rework":  # named in both languages: the title in Chinese, the English as deliverable
+            title, deliverable = in_both("Rework: %(stage)s", stage=LazyLabel(new.stage))
+        else:
+            title, deliverable = new.title, ""
+        milestone = Milestone(project_id=project.id, stage=str(new.stage), title=title,
                               due_on=new.due_on or due_default, status="planned",
-                              is_gate_criterion=new.is_gate_criterion,
-                              deliverable="" if new.reason == "condition" else new.title_en)
+                              is_gate_criterion=new.is_gate_criterion, deliverable=deliverable)
         session.add(milestone)
         created.append((milestone, new.reason))
     if created:

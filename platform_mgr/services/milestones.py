@@ -12,11 +12,13 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
-from .. import labels
+from ..i18n import label
 from ..domain import gates as dg
 from ..domain.trl import validate_trl
-from ..errors import AppError, Bilingual, Conflict, Forbidden, Invalid
-from ..models import Milestone, Project, utcnow
+from ..domain.errors import DomainError
+from ..messages import message_for
+from ..errors import AppError, Conflict, Forbidden, Invalid
+from ..models import Milestone, Project
 from ..queries import gates as gq
 from . import audit
 
@@ -29,9 +31,9 @@ AUDIT_FIELDS = ("project_id", "stage", "title", "deliverable", "due_on", "status
 
 # --- shared helpers -------------------------------------------------------------------------------
 
-def domain_error(exc: dg.GateError) -> AppError:
+def domain_error(exc: DomainError) -> AppError:
     """A refused domain rule: 422 naming the field when it has one, else 409 (illegal state change)."""
-    message = Bilingual(exc.message_zh, exc.message_en)
+    message = message_for(exc)
     if exc.field:
         return Invalid(message, fields={exc.field: message})
     return Conflict(message)
@@ -142,7 +144,7 @@ def validate_milestone(data: dict[str, Any], *, partial: bool) -> dict[str, Any]
 def _require_editable(project: Project) -> None:
     if not dg.milestones_editable(project.status):
         raise Conflict(_l("Milestones cannot change while the project's status is “%(status)s”.",
-                          status=labels.PROJECT_STATUSES.get(project.status, project.status)))
+                          status=label(project.status, "ProjectStatus")))
 
 
 def _completion(status: str, completed_on: date | None, today: date) -> date | None:
@@ -215,7 +217,6 @@ def update_milestone(session: Session, user, milestone: Milestone, project: Proj
         if milestone.status == "waived":
             milestone.waived_reason = ""
     milestone.status = new_status
-    milestone.updated_at = utcnow()
     session.add(milestone)
     session.flush()
     action = "complete" if new_status == "done" and before["status"] != "done" else "update"
@@ -250,7 +251,6 @@ def waive_milestone(session: Session, user, milestone: Milestone, project: Proje
     milestone.status = "waived"
     milestone.waived_reason = reason.strip()
     milestone.completed_on = None
-    milestone.updated_at = utcnow()
     session.add(milestone)
     session.flush()
     audit_child(session, user, "milestone", milestone.id, "waive", project.id, before,

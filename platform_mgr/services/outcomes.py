@@ -7,7 +7,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
-from .. import labels
+from ..i18n import label
 from ..domain import gates as dg
 from ..errors import Conflict, Invalid
 from ..models import Outcome, Project
@@ -52,7 +52,7 @@ def record_outcome(session: Session, user, project: Project, data: dict[str, Any
     """Record a conversion or investment of an active project (transferred, killed, held: read-only)."""
     if project.status != "active":
         raise Conflict(_l("The project's status is “%(status)s”; no outcome can be recorded.",
-                          status=labels.PROJECT_STATUSES.get(project.status, project.status)))
+                          status=label(project.status, "ProjectStatus")))
     clean = validate_outcome(data, today=today)
     outcome = Outcome(project_id=project.id, created_by_id=getattr(user, "id", None), **clean)
     session.add(outcome)

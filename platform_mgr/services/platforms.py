@@ -7,8 +7,8 @@ from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
 from ..errors import Conflict, Invalid
-from ..models import Platform, utcnow
-from ..models.base import PLATFORM_FIELDS, PLATFORM_ORIGINS, PLATFORM_STATUSES
+from ..models import Platform
+from ..enums import PlatformField, PlatformOrigin, PlatformStatus
 from . import audit
 
 EDITABLE = ("code", "name_zh", "name_en", "field", "origin", "host_institution", "status", "founded_on",
@@ -38,11 +38,11 @@ def _validate(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
         clean["integrity_note"] = ""
     if "code" in clean and clean["code"]:
         clean["code"] = clean["code"].upper()
-    if clean.get("field") and clean["field"] not in PLATFORM_FIELDS:
+    if clean.get("field") and clean["field"] not in PlatformField.values():
         errors["field"] = _l("This value is not one of the allowed choices.")
-    if clean.get("origin") and clean["origin"] not in PLATFORM_ORIGINS:
+    if clean.get("origin") and clean["origin"] not in PlatformOrigin.values():
         errors["origin"] = _l("This value is not one of the allowed choices.")
-    if "status" in clean and clean["status"] not in PLATFORM_STATUSES:
+    if "status" in clean and clean["status"] not in PlatformStatus.values():
         errors["status"] = _l("This value is not one of the allowed choices.")
     if errors:
         raise Invalid(_l("Please correct the marked fields."), fields=errors)
@@ -74,7 +74,6 @@ def update_platform(session: Session, actor, platform: Platform, data: dict[str,
     before = audit.snapshot(platform)
     for key, value in clean.items():
         setattr(platform, key, value)
-    platform.updated_at = utcnow()
     session.add(platform)
     session.flush()
     audit.record(session, actor, "platform", platform.id, "update", before, audit.snapshot(platform))

@@ -7,11 +7,11 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
-from .. import labels
+from ..i18n import label
 from ..domain import gates as dg
 from ..domain.trl import validate_trl
 from ..errors import Conflict, Invalid
-from ..models import Platform, Project, utcnow
+from ..models import Platform, Project
 from . import audit
 from .milestones import FIX, _choice, apply_stage_template, check_version, clean_text, domain_error, is_date, is_int
 
@@ -95,14 +95,13 @@ def update_project(session: Session, user, project: Project, data: dict[str, Any
     check_version(project, version)
     if project.status != "active":
         raise Conflict(_l("The project's status is “%(status)s”; it cannot be edited.",
-                          status=labels.PROJECT_STATUSES.get(project.status, project.status)))
+                          status=label(project.status, "ProjectStatus")))
     clean = validate_project(data, partial=True)
     before = audit.snapshot(project, AUDIT_FIELDS)
     for key, value in clean.items():
         setattr(project, key, value)
     if project.trl_current is None and project.trl_entry is not None:
         project.trl_current = project.trl_entry
-    project.updated_at = utcnow()
     session.add(project)
     session.flush()
     audit.record(session, user, "project", project.id, "update", before, audit.snapshot(project, AUDIT_FIELDS))
@@ -119,7 +118,6 @@ def resume_project(session: Session, user, project: Project, *, version: Any = N
         raise domain_error(exc) from None
     before = audit.snapshot(project, AUDIT_FIELDS)
     project.status = str(status)
-    project.updated_at = utcnow()
     session.add(project)
     session.flush()
     audit.record(session, user, "project", project.id, "resume", before, audit.snapshot(project, AUDIT_FIELDS))

@@ -12,9 +12,11 @@ from typing import Any, Mapping
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
-from .. import labels
+from ..i18n import label
 from ..domain.rubric import ScoreError, collect_score_errors, criteria_by_code, parse_points
-from ..errors import Bilingual, Conflict, Invalid
+from ..domain.errors import DomainError
+from ..messages import message_for
+from ..errors import Conflict, Invalid
 from ..models import Assignment, Criterion, ReviewCycle, Score, utcnow
 from ..queries.scores import load_criteria
 from . import audit
@@ -22,10 +24,6 @@ from .assignments import lock_cycle_state
 
 MAX_COMMENT = 10_000
 MAX_CONFLICT_NOTE = 1000
-
-
-def _bilingual(exc: ScoreError) -> Bilingual:
-    return Bilingual(exc.message_zh, exc.message_en)
 
 
 def parse_review_scores(criteria, scores: Mapping[str, Any], *, complete: bool) -> dict[str, int]:
@@ -41,16 +39,16 @@ def parse_review_scores(criteria, scores: Mapping[str, Any], *, complete: bool) 
     for raw_code, raw in scores.items():
         code = str(raw_code)
         if code not in by_code:
-            errors[code] = Bilingual(f"评分细则中没有指标 {code}", f"The rubric has no criterion {code}")
+            errors[code] = message_for(DomainError("unknown_criterion", code, code=code))
             continue
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             continue
         try:
             tenths[code] = parse_points(raw, field=code)
         except ScoreError as exc:
-            errors[code] = Bilingual(f"指标 {code}：{exc.message_zh}", f"{code}: {exc.message_en}")
+            errors[code] = _l("%(code)s: %(message)s", code=code, message=message_for(exc))
     for exc in collect_score_errors(criteria, tenths, complete=complete):
-        errors.setdefault(exc.field, _bilingual(exc))
+        errors.setdefault(exc.field, message_for(exc))
     if errors:
         ordered = {c: errors[c] for c in list(by_code) + sorted(set(errors) - set(by_code)) if c in errors}
         raise Invalid(next(iter(ordered.values())), fields=ordered)
@@ -77,7 +75,7 @@ def save_review(session: Session, user, cycle: ReviewCycle, assignment: Assignme
     state = lock_cycle_state(session, cycle)
     if state != "open":
         raise Conflict(_l("The cycle is %(state)s: reviews are accepted only while it is open.",
-                          state=labels.label(labels.CYCLE_STATES, state)))
+                          state=label(state, "CycleState")))
     if assignment.review_state == "submitted":
         raise Conflict(_l("This review has been submitted and is locked."))
     criteria, _codes = load_criteria(session, cycle.rubric_id)
@@ -104,7 +102,6 @@ def save_review(session: Session, user, cycle: ReviewCycle, assignment: Assignme
     assignment.conflict_note = conflict_note if conflict else ""
     assignment.review_state = "submitted" if submit else "draft"
     assignment.submitted_at = now if submit else None
-    assignment.updated_at = now
     session.add(assignment)
     session.flush()
     for code, criterion in rows.items():

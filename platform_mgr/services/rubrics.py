@@ -17,7 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from ..domain.rubric import DEFAULT_RUBRIC_V1, DEFAULT_RUBRIC_VERSION, Dimension, ScoreError, parse_points
-from ..errors import Bilingual, Conflict, Invalid
+from ..messages import message_for
+from ..errors import Conflict, Invalid
 from ..models import Criterion, ReviewCycle, Rubric
 from . import audit
 
@@ -75,7 +76,7 @@ def _clean_criteria(rows: Iterable[dict[str, Any]]) -> tuple[list[dict[str, Any]
             if max_tenths <= 0 or max_tenths > 1000:
                 errors[f"{prefix}.max_points"] = _l("The maximum must be above 0 and at most 100 points.")
         except ScoreError as exc:
-            errors[f"{prefix}.max_points"] = Bilingual(exc.message_zh, exc.message_en)
+            errors[f"{prefix}.max_points"] = message_for(exc)
             max_tenths = 0
         names = {}
         for key, limit in (("name_zh", 200), ("name_en", 200), ("guidance_zh", 5000), ("guidance_en", 5000)):

@@ -16,6 +16,7 @@ from sqlmodel import Session
 from .. import security
 from ..domain.gates import DEFAULT_GATE_TEMPLATES
 from ..i18n import shanghai_today
+from ..queries.gates import builtin_template_texts
 from ..models import (
     GateReview, GateTemplateItem, Gatekeeper, Milestone, OperatorPlatform, Outcome, Platform, Project, User,
 )
@@ -138,13 +139,10 @@ def seed(session: Session, scale: str = "demo", today: date | None = None, rng_s
     summary.platforms = len(platform_ids)
 
     # --- default gate templates ------------------------------------------------------------------
-    template_rows = []
-    for stage, items in DEFAULT_GATE_TEMPLATES.items():
-        for pos, item in enumerate(items):
-            template_rows.append(dict(platform_id=None, stage=str(stage), position=pos, title_zh=item.title_zh,
-                                      title_en=item.title_en, deliverable_zh=item.deliverable_zh,
-                                      deliverable_en=item.deliverable_en, due_days=90))
-    session.execute(insert(GateTemplateItem), template_rows)
+    template_texts = {stage: [builtin_template_texts(i) for i in items] for stage, items in DEFAULT_GATE_TEMPLATES.items()}
+    session.execute(insert(GateTemplateItem), [
+        dict(platform_id=None, stage=str(stage), position=pos, due_days=90, **texts)
+        for stage, items in template_texts.items() for pos, texts in enumerate(items)])
 
     # --- people -----------------------------------------------------------------------------
     def add_user(email, role, name, affiliation):
@@ -213,29 +211,29 @@ def seed(session: Session, scale: str = "demo", today: date | None = None, rng_s
         per_project = []
         for s in range(stage_index + 1):
             stage = STAGES[s]
-            items = DEFAULT_GATE_TEMPLATES[stage]
+            items = template_texts[stage]
             current = s == stage_index
             for k, item in enumerate(items):
                 due = stage_start + timedelta(days=60 + 20 * k)
                 if not current or status == "transferred":
                     done_on = min(due - timedelta(days=rng.randint(-10, 15)), today - timedelta(days=1))
-                    per_project.append(dict(stage=stage, title=item.title_zh, deliverable=item.deliverable_zh,
+                    per_project.append(dict(stage=stage, title=item["title_zh"], deliverable=item["deliverable_zh"],
                                             due_on=due, status="done", completed_on=done_on,
                                             trl_claimed=min(9, 2 + s + k), is_gate_criterion=True))
                 else:
                     # current stage: a mix of done, in progress and overdue, plus upcoming work
                     variant = (project_id + k) % 4
                     if variant == 0:
-                        per_project.append(dict(stage=stage, title=item.title_zh, deliverable=item.deliverable_zh,
+                        per_project.append(dict(stage=stage, title=item["title_zh"], deliverable=item["deliverable_zh"],
                                                 due_on=today + timedelta(days=10 + 7 * k), status="in_progress",
                                                 completed_on=None, trl_claimed=None, is_gate_criterion=True))
                     elif variant == 1:
-                        per_project.append(dict(stage=stage, title=item.title_zh, deliverable=item.deliverable_zh,
+                        per_project.append(dict(stage=stage, title=item["title_zh"], deliverable=item["deliverable_zh"],
                                                 due_on=today - timedelta(days=20 + 45 * k), status="in_progress",
                                                 completed_on=None, trl_claimed=None, is_gate_criterion=True))
                     else:
                         done_on = today - timedelta(days=5 + 3 * k)
-                        per_project.append(dict(stage=stage, title=item.title_zh, deliverable=item.deliverable_zh,
+                        per_project.append(dict(stage=stage, title=item["title_zh"], deliverable=item["deliverable_zh"],
                                                 due_on=done_on + timedelta(days=rng.randint(-5, 10)), status="done",
                                                 completed_on=done_on, trl_claimed=min(9, 3 + s),
                                                 is_gate_criterion=True))

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from .. import labels
+from ..i18n import label
 from ..errors import Conflict, Invalid
 from ..models import EvidenceFile, Platform, ReviewCycle, SelfAssessment, utcnow
 from ..queries.cycles import get_self_assessment, self_assessment_files
@@ -37,7 +37,7 @@ def _require_editable(session: Session, cycle: ReviewCycle) -> None:
     state = lock_cycle_state(session, cycle)
     if state not in EDITABLE_STATES:
         raise Conflict(_l("The cycle is %(state)s: the self-assessment can no longer change.",
-                          state=labels.label(labels.CYCLE_STATES, state)))
+                          state=label(state, "CycleState")))
 
 
 def _snapshot(sa: SelfAssessment) -> dict:
@@ -92,7 +92,6 @@ def save_self_assessment(session: Session, actor, cycle: ReviewCycle, platform: 
         for key, value in clean.items():
             setattr(sa, key, value)
     sa.updated_by_id = getattr(actor, "id", None)
-    sa.updated_at = now
     session.add(sa)
     try:
         with session.begin_nested():

@@ -8,12 +8,13 @@ from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
 from .. import security
+from ..enums import Role
 from ..errors import Conflict, Invalid, NotFound
 from ..models import ApiToken, Gatekeeper, OperatorPlatform, Platform, User, utcnow
 from . import audit
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-ROLES = ("operator", "reviewer", "admin")
+ROLES = Role.values()
 
 
 def normalise_email(email: str) -> str:

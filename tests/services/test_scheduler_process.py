@@ -164,8 +164,15 @@ def test_a_second_scheduler_process_waits_while_the_first_leads(database_url, tm
                     PYTHONUNBUFFERED="1", MAIL_SERVER="")
     proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "run", "--interval", "0.3"],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)
+    reader.start()
     try:
-        time.sleep(3)
+        # wait (however slowly the child starts) until it has ticked and found the lock taken
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any("not the leader" in line for line in lines):
+            time.sleep(0.1)
+        assert any("not the leader" in line for line in lines), "".join(lines)
         assert db.exec(select(JobRun)).all() == []  # it ticked, found the lock taken, did nothing
         with app.app_context():
             holder.release()
@@ -175,7 +182,9 @@ def test_a_second_scheduler_process_waits_while_the_first_leads(database_url, tm
             time.sleep(0.2)
         assert db.exec(select(JobRun)).all()  # it took over
         proc.send_signal(signal.SIGTERM)
-        output, _ = proc.communicate(timeout=30)
+        proc.wait(timeout=30)
+        reader.join(timeout=10)
+        output = "".join(lines)
     finally:
         if proc.poll() is None:
             proc.kill()

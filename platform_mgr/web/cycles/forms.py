@@ -8,13 +8,12 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ...domain.eligibility import _PARAMS as RULE_PARAMS
-from ...domain.eligibility import RuleSet
-from ...errors import Bilingual
+from ...domain.eligibility import PARAMETER_RANGES, RuleSet
 from ...i18n import SHANGHAI, to_local
+from ...messages import RULE_PARAMETERS
 
 REQUIRED = _l("This field is required.")
-RULE_NAMES = tuple(RULE_PARAMS)
+RULE_NAMES = tuple(PARAMETER_RANGES)
 _DEFAULTS = RuleSet().to_dict()
 
 
@@ -36,9 +35,9 @@ class CycleForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-for _name, (_zh, _en, _low, _high) in RULE_PARAMS.items():
+for _name, (_low, _high) in PARAMETER_RANGES.items():
     setattr(CycleForm, rule_field_name(_name), IntegerField(
-        Bilingual(_zh, _en), validators=[Optional()],
+        RULE_PARAMETERS[_name], validators=[Optional()],
         render_kw={"placeholder": str(_DEFAULTS[_name]), "min": _low, "max": _high}))
 
 

@@ -13,7 +13,7 @@ from ... import permissions
 from ...db import get_session
 from ...errors import AppError
 from ...models import Assignment, Platform, User, utcnow
-from ...models.base import CYCLE_STATES
+from ...enums import CycleState
 from ...queries import cycles as q
 from ...queries.results import cycle_results
 from ...services import assignments as assign_svc
@@ -41,7 +41,7 @@ def index():
     session = get_session()
     page, per_page = page_args(25)
     state = request.args.get("state") or None
-    if state not in (None, *CYCLE_STATES):
+    if state not in (None, *CycleState.values()):
         state = None
     rows, total = q.list_cycles(session, page=page, per_page=per_page, state=state)
     progress = q.cycle_progress(session, [c.id for c in rows]) if permissions.can_manage_cycles(a) else {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from ... import labels
+from ...i18n import label
 
 STATUS_COLOURS = {"active": "#0d6efd", "on_hold": "#ffc107", "killed": "#dc3545", "transferred": "#198754",
                   "withdrawn": "#6c757d"}
@@ -14,12 +14,12 @@ REVIEW_COLOURS = {"submitted": "#198754", "draft": "#0dcaf0", "not_started": "#d
 
 def platform_charts(counts: dict[tuple[str, str], int], milestones: dict[str, dict[str, int]], stages, statuses) -> dict:
     """The operator's platform dashboard: projects per stage by status; milestones per stage by state."""
-    stage_labels = [str(labels.label(labels.STAGES, s)) for s in stages]
+    stage_labels = [str(label(s, "Stage")) for s in stages]
     milestone_names = {"done": _("Done"), "waived": _("Waived"), "open": _("Open, on time"), "overdue": _("Overdue")}
     return {
         "stages": {
             "type": "bar", "labels": stage_labels, "stacked": True,
-            "datasets": [{"label": str(labels.label(labels.PROJECT_STATUSES, st)),
+            "datasets": [{"label": str(label(st, "ProjectStatus")),
                           "data": [counts.get((s, st), 0) for s in stages], "color": STATUS_COLOURS.get(st, "#999")}
                          for st in statuses if any(counts.get((s, st), 0) for s in stages)],
         },

@@ -3,7 +3,8 @@ from datetime import timedelta
 from flask import Blueprint, render_template
 from flask_login import login_required
 
-from ... import labels, permissions
+from ... import permissions
+from ...i18n import label
 from ...db import get_session
 from ...i18n import shanghai_today
 from ...queries import dashboards as q
@@ -30,25 +31,25 @@ def programme():
     overdue, overdue_total = q.overdue_milestones(session, today)
     page, per_page = page_args(20)
     platforms, stage_counts, platform_total = q.platform_stage_table(session, page=page, per_page=per_page)
-    stage_labels = [labels.label(labels.STAGES, s) for s in funnel["stages"]]
+    stage_labels = [label(s, "Stage") for s in funnel["stages"]]
     charts = {
         "funnel": {
             "type": "bar",
             "labels": stage_labels,
-            "datasets": [{"label": labels.label(labels.FIELDS, f), "data": [counts[s] for s in funnel["stages"]],
+            "datasets": [{"label": label(f, "PlatformField"), "data": [counts[s] for s in funnel["stages"]],
                           "color": FIELD_COLOURS.get(f, "#999")} for f, counts in sorted(funnel["by_field"].items())],
             "stacked": True, "horizontal": True,
         },
         "trl": {
             "type": "bar",
             "labels": [f"TRL {level}" for level in trl],
-            "datasets": [{"label": str(labels.label(labels.PROJECT_STATUSES, "active")), "data": list(trl.values()),
+            "datasets": [{"label": str(label("active", "ProjectStatus")), "data": list(trl.values()),
                           "color": "#0d6efd"}],
         },
         "conversions": {
             "type": "bar",
             "labels": conversions["quarters"],
-            "datasets": [{"label": labels.label(labels.OUTCOME_KINDS, kind),
+            "datasets": [{"label": label(kind, "OutcomeKind"),
                           "data": [round(conversions["data"].get(qr, {}).get(kind, {}).get("value", 0) / 10000, 1)
                                    for qr in conversions["quarters"]],
                           "color": colour} for kind, colour in KIND_COLOURS.items()],

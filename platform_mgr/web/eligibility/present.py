@@ -6,7 +6,8 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ... import labels
+from ...i18n import label
+from ...messages import RULE_PARAMETERS
 
 RULE_NAMES = {
     "R1_MIN_REVIEWS": _l("R1 Minimum reviews"),
@@ -44,21 +45,8 @@ FIGURES = {
     "status": _l("Platform status"),
 }
 
-# the what-if parameters, in form order (names of domain.eligibility.RuleSet) and the budget
-PARAMETERS = {
-    "excellent": _l("Excellent threshold"),
-    "good": _l("Good threshold"),
-    "pass_": _l("Pass threshold"),
-    "top_share_pct": _l("Share of platforms eligible for Excellent (%)"),
-    "min_reviews": _l("Minimum counted reviews"),
-    "dimension_floor_pct": _l("Dimension floor (% of maximum)"),
-    "overdue_days": _l("Maximum days a must-meet milestone may be overdue"),
-    "on_time_rate_pct": _l("Minimum on-time milestone rate (%)"),
-    "min_gates_passed": _l("Minimum gates passed in the window"),
-    "dispute_spread": _l("Dispute spread (points)"),
-    "tier_a_cap": _l("Tier A cap (yuan)"),
-    "tier_b_cap": _l("Tier B cap (yuan)"),
-}
+# the what-if parameters, in form order (names of domain.eligibility.RuleSet)
+PARAMETERS = RULE_PARAMETERS
 
 
 def rule_name(code: str) -> str:
@@ -72,7 +60,7 @@ def figure_label(key: str) -> str:
                          ("_floor", _l("%(dimension)s: floor"))):
         if key.endswith(suffix):
             dimension = key[: -len(suffix)]
-            return str(text) % {"dimension": labels.label(labels.DIMENSIONS, dimension)}
+            return str(text) % {"dimension": label(dimension, "Dimension")}
     return key
 
 
@@ -82,11 +70,11 @@ def figure_value(key: str, value: Any) -> str:
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if key == "grade":
-        return labels.label(labels.GRADES, value)
+        return label(value, "Grade")
     if key == "status":
-        return labels.label(labels.PLATFORM_STATUSES, value)
+        return label(value, "PlatformStatus")
     if key == "below":
-        return "、".join(labels.label(labels.DIMENSIONS, d) for d in str(value).split(",") if d)
+        return "、".join(label(d, "Dimension") for d in str(value).split(",") if d)
     if isinstance(value, float):
         return f"{value:.2f}"
     return str(value)

@@ -10,7 +10,8 @@ from flask import Blueprint, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
-from ... import labels, permissions
+from ... import permissions
+from ...enums import Grade, PlatformField, PlatformOrigin, Verdict
 from ...db import get_session
 from ...errors import Invalid
 from ...queries import eligibility as eq
@@ -21,14 +22,14 @@ from . import present
 
 bp = Blueprint("eligibility", __name__, url_prefix="/eligibility")
 
-VERDICT_CHOICES = tuple(labels.VERDICTS)
-GRADE_CHOICES = tuple(labels.GRADES) + ("none",)
+VERDICT_CHOICES = Verdict.values()
+GRADE_CHOICES = Grade.values() + ("none",)
 FILTERS = ("verdict", "grade", "field", "origin")
 
 
 def _filters() -> dict[str, str]:
-    allowed = {"verdict": VERDICT_CHOICES, "grade": GRADE_CHOICES, "field": tuple(labels.FIELDS),
-               "origin": tuple(labels.ORIGINS)}
+    allowed = {"verdict": VERDICT_CHOICES, "grade": GRADE_CHOICES, "field": PlatformField.values(),
+               "origin": PlatformOrigin.values()}
     out = {}
     for name in FILTERS:
         value = request.args.get(name, "")

@@ -4,7 +4,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ... import labels
+from ...enums import Decision, Stage
+from ...i18n import enum_choices
 
 REQUIRED = _l("This field is required.")
 BAD_DATE = _l("Enter a date as YYYY-MM-DD.")
@@ -12,7 +13,7 @@ BAD_CHOICE = _l("This value is not one of the allowed choices.")
 
 
 class DecisionForm(FlaskForm):
-    decision = RadioField(_l("Decision"), choices=list(labels.DECISIONS.items()),
+    decision = RadioField(_l("Decision"), choices=enum_choices(Decision),
                           validators=[InputRequired(REQUIRED)], invalid_choice_message=BAD_CHOICE)
     rationale = TextAreaField(_l("Rationale"), validators=[Optional(), Length(max=4000)])
     conditions = TextAreaField(_l("Conditions (conditional go: one per line)"), validators=[Optional()])
@@ -22,7 +23,7 @@ class DecisionForm(FlaskForm):
 
 
 class TemplateItemForm(FlaskForm):
-    stage = SelectField(_l("Stage"), choices=list(labels.STAGES.items()), invalid_choice_message=BAD_CHOICE)
+    stage = SelectField(_l("Stage"), choices=enum_choices(Stage), invalid_choice_message=BAD_CHOICE)
     title_zh = StringField(_l("Title (Chinese)"), validators=[DataRequired(REQUIRED), Length(max=200)])
     title_en = StringField(_l("Title (English)"), validators=[Optional(), Length(max=200)])
     deliverable_zh = StringField(_l("Deliverable (Chinese)"), validators=[Optional(), Length(max=500)])

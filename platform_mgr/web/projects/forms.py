@@ -5,7 +5,8 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ... import labels
+from ...enums import MilestoneStatus, OutcomeKind, SelectionMode, Stage
+from ...i18n import enum_choices
 from ...domain.trl import TRL_LEVELS
 
 REQUIRED = _l("This field is required.")
@@ -33,10 +34,6 @@ def to_int_or_none(value):
         return value
 
 
-def _choices(table: dict) -> list[tuple[str, str]]:
-    return [(key, label) for key, label in table.items()]
-
-
 class ProjectForm(FlaskForm):
     title_zh = StringField(_l("Title (Chinese)"), validators=[DataRequired(REQUIRED), Length(max=200)])
     title_en = StringField(_l("Title (English, optional)"), validators=[Optional(), Length(max=200)])
@@ -44,9 +41,9 @@ class ProjectForm(FlaskForm):
     source_institution = StringField(_l("Source institution"), validators=[Optional(), Length(max=200)])
     demand_owner = StringField(_l("Demand owner (company setting the challenge)"),
                                validators=[Optional(), Length(max=200)])
-    selection_mode = SelectField(_l("Selection mode"), choices=_choices(labels.SELECTION_MODES),
+    selection_mode = SelectField(_l("Selection mode"), choices=enum_choices(SelectionMode),
                                  invalid_choice_message=BAD_CHOICE)
-    stage = SelectField(_l("Stage"), choices=_choices(labels.STAGES), invalid_choice_message=BAD_CHOICE)
+    stage = SelectField(_l("Stage"), choices=enum_choices(Stage), invalid_choice_message=BAD_CHOICE)
     trl_entry = SelectField(_l("TRL at entry"), coerce=to_int_or_none, invalid_choice_message=BAD_CHOICE)
     budget = IntegerField(_l("Budget (yuan)"), default=0, invalid_value_message=BAD_INT,
                           validators=[InputRequired(REQUIRED),
@@ -63,11 +60,11 @@ class ProjectForm(FlaskForm):
 
 class MilestoneForm(FlaskForm):
     title = StringField(_l("Milestone"), validators=[DataRequired(REQUIRED), Length(max=200)])
-    stage = SelectField(_l("Stage"), choices=_choices(labels.STAGES), invalid_choice_message=BAD_CHOICE)
+    stage = SelectField(_l("Stage"), choices=enum_choices(Stage), invalid_choice_message=BAD_CHOICE)
     due_on = DateField(_l("Due on"), validators=[InputRequired(REQUIRED)], invalid_value_message=BAD_DATE)
     deliverable = TextAreaField(_l("Deliverable"), validators=[Optional(), Length(max=1000)])
     is_gate_criterion = BooleanField(_l("Must-meet for the stage's gate"))
-    status = SelectField(_l("Status"), choices=[(k, v) for k, v in labels.MILESTONE_STATUSES.items() if k != "waived"],
+    status = SelectField(_l("Status"), choices=enum_choices(MilestoneStatus, [m for m in MilestoneStatus if m is not MilestoneStatus.WAIVED]),
                          invalid_choice_message=BAD_CHOICE)
     completed_on = DateField(_l("Completed on"), validators=[Optional()], invalid_value_message=BAD_DATE)
     trl_claimed = SelectField(_l("TRL claimed"), coerce=to_int_or_none, invalid_choice_message=BAD_CHOICE)
@@ -102,7 +99,7 @@ class EvidenceForm(FlaskForm):
 
 
 class OutcomeForm(FlaskForm):
-    kind = SelectField(_l("Kind"), choices=_choices(labels.OUTCOME_KINDS), invalid_choice_message=BAD_CHOICE)
+    kind = SelectField(_l("Kind"), choices=enum_choices(OutcomeKind), invalid_choice_message=BAD_CHOICE)
     counterparty = StringField(_l("Counterparty"), validators=[DataRequired(REQUIRED), Length(max=200)])
     amount = IntegerField(_l("Amount (yuan)"), default=0, invalid_value_message=BAD_INT,
                           validators=[InputRequired(REQUIRED),
