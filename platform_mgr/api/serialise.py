@@ -1,18 +1,11 @@
 """Model → JSON dictionaries for API responses (dates ISO 8601, amounts integer yuan)."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
 from typing import Any, Iterable
 
+from ..canonical import iso  # noqa: F401  (re-exported: serialise.iso)
 
-def iso(value: Any) -> Any:
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
+
 
 
 def fields(obj: Any, names: Iterable[str]) -> dict[str, Any]:

@@ -2,15 +2,14 @@
 
 `evaluate(rules, facts_list, budget_yuan)` is a pure function of plain values.  Every row carries every
 rule's outcome with the figures that decided it and a full sentence in Chinese and English, so a
-grade, verdict or award can be traced back to scores, rules and data.  `canonical_json` / `digest`
-turn a result into bytes that are identical whenever the inputs are, whatever their order.
+grade, verdict or award can be traced back to scores, rules and data.  `EligibilityRow.to_dict()` written
+with `platform_mgr.canonical.canonical_json` gives bytes that are identical whenever the inputs are,
+whatever their order.
 """
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
-import json
 import math
 import re
 from collections.abc import Hashable, Iterable, Mapping, Sequence
@@ -33,8 +32,6 @@ __all__ = [
     "RuleSetError",
     "Tier",
     "Verdict",
-    "canonical_json",
-    "digest",
     "evaluate",
     "milestone_figures",
     "rank_facts",
@@ -606,21 +603,3 @@ def evaluate(rules: RuleSet, facts_list: Iterable[PlatformFacts], budget_yuan: i
             reasons=reasons,
         ))
     return rows
-
-
-# --------------------------------------------------------------------------------------------------
-# snapshot
-
-
-def canonical_json(rows: Iterable[EligibilityRow], rules: RuleSet, *, budget_yuan: int | None = None) -> str:
-    """The canonical text of an eligibility result: sorted keys, compact separators, UTF-8 text
-    (``ensure_ascii=False``).  Equal inputs give identical text; hash it with `digest`."""
-    document: dict[str, Any] = {"rules": rules.to_dict(), "rows": [row.to_dict() for row in rows]}
-    if budget_yuan is not None:
-        document["budget_yuan"] = budget_yuan
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-
-def digest(rows: Iterable[EligibilityRow], rules: RuleSet, *, budget_yuan: int | None = None) -> str:
-    """SHA-256 (hex) of `canonical_json` encoded as UTF-8: the hash a snapshot records."""
-    return hashlib.sha256(canonical_json(rows, rules, budget_yuan=budget_yuan).encode("utf-8")).hexdigest()

@@ -27,7 +27,7 @@ __all__ = ["EXPORTS", "FORMATS", "MIMETYPES", "Table", "snapshot_digests"]
 
 @dataclass(frozen=True)
 class CycleExport:
-    """An export of a review cycle, read through `services.eligibility.get_eligibility`."""
+    """An export of a review cycle: a table made from its eligibility result (the caller computes the result)."""
 
     name: str
     title_zh: str
@@ -37,14 +37,10 @@ class CycleExport:
     scope: str = "cycle"
 
     def from_result(self, result, *, public: bool = False) -> Table:
+        """The table of an eligibility result the caller computed (`services.eligibility.get_eligibility`)."""
         if self.has_public_variant:
             return self.build(result, public=public)
         return self.build(result)
-
-    def table(self, session, cycle, *, public: bool = False, today: date | None = None) -> Table:
-        from ..services.eligibility import get_eligibility
-
-        return self.from_result(get_eligibility(session, cycle), public=public)
 
 
 @dataclass(frozen=True)
@@ -58,11 +54,10 @@ class PlatformExport:
     needs_today: bool = False
     scope: str = "platform"
 
-    def table(self, session, platform, *, public: bool = False, today: date | None = None) -> Table:
+    def table(self, session, platform, *, today: date) -> Table:
+        """The table of one platform's rows (every platform's when None), read live as it is written."""
         if self.needs_today:
-            from ..i18n import shanghai_today
-
-            return self.build(session, platform, today or shanghai_today())
+            return self.build(session, platform, today)
         return self.build(session, platform)
 
 

@@ -7,7 +7,6 @@ write transactions are already exclusive), so concurrent writers cannot fork it.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -16,6 +15,7 @@ from typing import Any, Iterable
 
 from sqlmodel import Session, select
 
+from ..canonical import canonical_json, iso_utc, sha256_hex
 from ..models import AuditEvent, AuditHead, utcnow
 
 GENESIS = "0" * 64
@@ -44,10 +44,10 @@ def jsonable(data: Any) -> Any:
 
 def event_hash(prev_hash: str, *, occurred_at: datetime, actor_id, actor_label, entity_type, entity_id,
                action, before, after) -> str:
-    body = json.dumps(
+    body = canonical_json(
         {
             "prev": prev_hash,
-            "at": occurred_at.astimezone(timezone.utc).isoformat(timespec="microseconds"),
+            "at": iso_utc(occurred_at, timespec="microseconds", suffix="+00:00"),
             "actor_id": actor_id,
             "actor": actor_label,
             "type": entity_type,
@@ -55,12 +55,9 @@ def event_hash(prev_hash: str, *, occurred_at: datetime, actor_id, actor_label, 
             "action": action,
             "before": before,
             "after": after,
-        },
-        sort_keys=True,
-        ensure_ascii=False,
-        separators=(",", ":"),
+        }
     )
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+    return sha256_hex(body)
 
 
 def snapshot(obj: Any, fields: Iterable[str] | None = None) -> dict[str, Any]:

@@ -23,7 +23,6 @@ Data decisions, documented where they are made:
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import re
 from collections.abc import Mapping
@@ -44,6 +43,8 @@ from ..domain.eligibility import (
 from ..domain.rubric import CriterionDef, Dimension, dimension_max_points
 from ..domain.scoring import ReviewInput, aggregate
 from ..messages import message_for
+from ..canonical import canonical_json, iso_utc, sha256_hex
+from ..exports import snapshot_digests
 from ..errors import Invalid
 from ..i18n import shanghai_today
 from ..models import EligibilitySnapshot, ReviewCycle
@@ -129,16 +130,7 @@ class EligibilityInputs:
         )
 
     def digest(self) -> str:
-        return sha256_text(canonical(self.to_json()))
-
-
-def canonical(document: Any) -> str:
-    """Canonical JSON text: sorted keys, compact, UTF-8 characters kept; equal documents, equal text."""
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-
-def sha256_text(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return sha256_hex(canonical_json(self.to_json()))
 
 
 def gather_inputs(session: Session, cycle: ReviewCycle, *, today: date | None = None) -> EligibilityInputs:
@@ -237,7 +229,7 @@ def build_document(cycle: ReviewCycle, inputs: EligibilityInputs, rules: RuleSet
         "cycle": {"id": cycle.id, "name": cycle.name, "window_start": cycle.window_start.isoformat(),
                   "window_end": cycle.window_end.isoformat()},
         "as_of": inputs.as_of.isoformat(),
-        "frozen_at": None if frozen_at is None else _iso(frozen_at),
+        "frozen_at": None if frozen_at is None else iso_utc(frozen_at),
         "rubric_version": inputs.rubric_version,
         "rules": rules.to_dict(),
         "budget": budget,
@@ -245,14 +237,8 @@ def build_document(cycle: ReviewCycle, inputs: EligibilityInputs, rules: RuleSet
         "rows": out_rows,
         "results": out_results,
         "inputs": inputs_json,
-        "inputs_digest": sha256_text(canonical(inputs_json)),
+        "inputs_digest": sha256_hex(canonical_json(inputs_json)),
     }
-
-
-def _iso(value: datetime) -> str:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -432,13 +418,11 @@ def freeze_snapshot(session: Session, cycle: ReviewCycle, *, now: datetime, user
     rules = rules_for(cycle)
     inputs = gather_inputs(session, cycle, today=shanghai_today(now))
     document = build_document(cycle, inputs, rules, cycle.budget, frozen_at=now)
-    text = canonical(document)
+    text = canonical_json(document)
     snapshot = EligibilitySnapshot(
         cycle_id=cycle.id, created_at=now, rubric_version=inputs.rubric_version, rules=rules.to_dict(),
-        payload=text, inputs_digest=document["inputs_digest"], payload_digest=sha256_text(text), export_digests={},
+        payload=text, inputs_digest=document["inputs_digest"], payload_digest=sha256_hex(text), export_digests={},
     )
-    from ..exports import snapshot_digests  # the exports read this module's results
-
     snapshot.export_digests = snapshot_digests(result_from_snapshot(snapshot))
     session.add(snapshot)
     session.flush()

@@ -11,6 +11,7 @@ from fractions import Fraction
 
 import pytest
 
+from platform_mgr import canonical
 from platform_mgr.messages import MESSAGES
 
 from platform_mgr.domain.eligibility import (
@@ -22,8 +23,6 @@ from platform_mgr.domain.eligibility import (
     RuleSetError,
     Tier,
     Verdict,
-    canonical_json,
-    digest,
     evaluate,
     milestone_figures,
 )
@@ -540,6 +539,18 @@ def _cycle():
         facts("ICMAT", []),
         facts("OLD", GOOD_80, status="delisted", milestones=MilestoneFigures(120, 4, 1)),
     ]
+
+
+def canonical_json(rows, rules, *, budget_yuan=None) -> str:
+    """A result as a snapshot writes it (services.eligibility): the rows and rules in canonical JSON."""
+    document = {"rules": rules.to_dict(), "rows": [row.to_dict() for row in rows]}
+    if budget_yuan is not None:
+        document["budget_yuan"] = budget_yuan
+    return canonical.canonical_json(document)
+
+
+def digest(rows, rules, *, budget_yuan=None) -> str:
+    return canonical.sha256_hex(canonical_json(rows, rules, budget_yuan=budget_yuan))
 
 
 @pytest.mark.parametrize("seed", range(6))

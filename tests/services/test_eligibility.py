@@ -10,6 +10,8 @@ import json
 from datetime import date, datetime, timezone
 
 import pytest
+
+from platform_mgr.canonical import canonical_json, sha256_hex
 from sqlmodel import select
 
 from platform_mgr.domain.eligibility import milestone_figures
@@ -254,7 +256,7 @@ def test_freeze_then_change_data_changes_nothing(app, db, make):
     assert before.frozen and not before.provisional and before.frozen_at == CLOSE
     got = [(x["code"], x["rank"], x["total"], x["grade"], x["verdict"], x["tier"], x["award"]) for x in before.rows]
     assert got == EXPECTED
-    assert snapshot.payload_digest == svc.sha256_text(snapshot.payload)
+    assert snapshot.payload_digest == sha256_hex(snapshot.payload)
     assert snapshot.inputs_digest == before.inputs().digest()
     assert snapshot.rubric_version == 1 and snapshot.rules["min_reviews"] == 3
     assert set(snapshot.export_digests) == {"eligibility.csv", "eligibility.xlsx", "eligibility.public.csv",
@@ -344,7 +346,7 @@ def test_snapshot_payload_is_canonical_and_keeps_its_inputs(app, db, make):
     cycle, *_ = scenario(make, db)
     snapshot = svc.freeze_snapshot(db, cycle, now=CLOSE)
     document = json.loads(snapshot.payload)
-    assert svc.canonical(document) == snapshot.payload
+    assert canonical_json(document) == snapshot.payload
     assert document["frozen_at"] == "2026-12-01T02:00:00Z" and document["as_of"] == "2026-10-31"
     inputs = svc.EligibilityInputs.from_json(document["inputs"])
     assert inputs.to_json() == document["inputs"]

@@ -156,7 +156,7 @@ def test_platform_exports_stream_live_data_neutralised(app, db, make):
 
     with app.test_request_context("/"), new_session(get_engine(app.config["SQLALCHEMY_DATABASE_URI"]),
                                                     write=False) as session:
-        projects = EXPORTS["projects"].table(session, platform)
+        projects = EXPORTS["projects"].table(session, platform, today=today)
         chunks = projects.csv_chunks()
         assert isinstance(chunks, types.GeneratorType)
         rows = read_csv(b"".join(chunks))
@@ -174,7 +174,7 @@ def test_platform_exports_stream_live_data_neutralised(app, db, make):
         _, sheet = read_xlsx(milestones.xlsx_bytes())
         assert_no_formula(sheet)
 
-        outcomes = EXPORTS["outcomes"].table(session, platform)
+        outcomes = EXPORTS["outcomes"].table(session, platform, today=today)
         rows = read_csv(b"".join(outcomes.csv_chunks()))
         assert rows[1][3:7] == ["作价投资 / Equity investment", "'" + EVIL[3], "1500000", "150.00"]
         _, sheet = read_xlsx(outcomes.xlsx_bytes())

@@ -17,6 +17,7 @@ from flask import Response, stream_with_context
 from flask_babel import lazy_gettext as _l
 
 from ... import permissions
+from ...canonical import sha256_hex
 from ...db import new_session
 from ...errors import Forbidden, Invalid, NotFound
 from ...exports import EXPORTS, FORMATS, MIMETYPES, Table
@@ -25,6 +26,7 @@ from ...models import EligibilitySnapshot
 from ...permissions import Actor
 from ...queries import eligibility as eq
 from ...queries import platforms as pq
+from ...services.eligibility import get_eligibility, record_export_digest
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +61,7 @@ def resolve_table(session, actor: Actor, name: str, fmt: str, *, cycle: str | No
         subject = eq.get_cycle_or_404(session, cycle_id)
         if not permissions.can_export(actor, name, cycle=subject):
             raise Forbidden(_l("You do not have permission to do this."))
-        return spec.table(session, subject, public=not actor.is_admin)
+        return spec.from_result(get_eligibility(session, subject), public=not actor.is_admin)
     if platform in (None, ""):
         raise Invalid(_l("Please correct the marked fields."), fields={"platform": _l("This field is required.")})
     if platform == "all":  # every platform's rows, streamed: the commission only
@@ -90,8 +92,6 @@ def _remember_digest(table: Table, fmt: str, digest: str) -> None:
         log.error("export %s of snapshot %s: sha256 %s differs from the recorded %s", key, snapshot.id, digest,
                   recorded)
         return
-    from ...services.eligibility import record_export_digest
-
     with new_session(write=True) as s:
         row = s.get(EligibilitySnapshot, snapshot.id)
         if row is not None and record_export_digest(s, row, key, digest):
@@ -106,10 +106,8 @@ def send_table(table: Table, fmt: str) -> Response:
             digest = table.sha256("csv")  # a first pass over the rows held in memory, then the stream
         response = Response(stream_with_context(table.csv_chunks()), mimetype="text/csv")
     else:
-        import hashlib
-
         data = table.xlsx_bytes()
-        digest = hashlib.sha256(data).hexdigest()
+        digest = sha256_hex(data)
         response = Response(data, mimetype=MIMETYPES["xlsx"])
     response.headers["Content-Type"] = MIMETYPES[fmt]
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
