@@ -1,5 +1,6 @@
 # platform_mgr — two commands on a fresh machine:
 #   make run    install into .venv from the lock, migrate, load demo data when empty, serve on 127.0.0.1:$(PORT)
+#               and run the scheduler beside the server (Ctrl-C stops both)
 #   make test   install the dev lock, run the suite on SQLite (and on PostgreSQL when TEST_DATABASE_URL is set)
 # Dependencies come from requirements.lock / requirements-dev.lock (exact versions with hashes, pip-tools'
 # pip-compile --generate-hashes from pyproject.toml); `make lock` regenerates them.
@@ -47,10 +48,17 @@ db-upgrade: install
 	@echo "== migrating the database"
 	$(FLASK) db upgrade
 
+# the scheduler (reminders, cycles opening and closing, mail) runs beside the web server, as in production;
+# both stop together: on Ctrl-C, on a TERM to make, or when the server stops by itself
 run: db-upgrade
+	@echo "== loading demo data (first run only: kept when the database has data)"
 	$(FLASK) seed-demo --if-empty
-	@echo "serving on http://127.0.0.1:$(PORT)  (Ctrl-C stops)"
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	@echo "== serving on http://127.0.0.1:$(PORT) and running the scheduler (Ctrl-C stops both)"
+	@trap 'kill $$server $$scheduler 2>/dev/null; wait; echo "== stopped the server and the scheduler"' EXIT; \
+	trap 'exit 130' INT; trap 'exit 143' TERM; \
+	$(FLASK) scheduler run & scheduler=$$!; \
+	$(FLASK) run --host 127.0.0.1 --port $(PORT) & server=$$!; \
+	wait $$server
 
 serve: db-upgrade
 	$(VENV)/bin/gunicorn -w 4 -b 127.0.0.1:$(PORT) wsgi:app
