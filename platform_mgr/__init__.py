@@ -1,7 +1,6 @@
 """platform_mgr: the concept-verification platform programme of a science and technology commission."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from flask import Flask, g, jsonify, render_template, request, session as flask_session
@@ -9,25 +8,23 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
-from .config import ROOT, Config, load_secret_key
+from .config import ROOT, app_config, load_secret_key
 
 __version__ = "0.1.0"
 
 
 def create_app(config: type | dict | None = None) -> Flask:
-    """Build an app. ``config`` is a Config class or a mapping of overrides (tests pass their own)."""
+    """Build an app. ``config`` is a Config class or a mapping of overrides (tests pass their own).
+
+    The settings are read from the environment now (config.app_config); a malformed one raises ConfigError."""
+    values = app_config(config)
     app = Flask(
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
-        instance_path=os.environ.get("INSTANCE_PATH") or str(ROOT / "instance"),
+        instance_path=values["INSTANCE_PATH"],
     )
-    app.config.from_object(Config)
-    if isinstance(config, dict):
-        app.config.update(config)
-    elif config is not None:
-        app.config.from_object(config)
-        app.config["INSTANCE_PATH"] = app.config.get("INSTANCE_PATH") or app.instance_path
+    app.config.update(values)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     if not app.config.get("SECRET_KEY"):

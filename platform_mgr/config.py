@@ -1,54 +1,137 @@
-"""Configuration from the environment (DESIGN §7).
+"""Configuration (DESIGN §7): fixed values in ``Config``, the operator's settings from the environment.
 
-Nothing here touches the database or the filesystem at import time; `create_app`
-resolves paths and the secret key when an app is built.
+``Settings`` lists every variable an installation may set (README, "Configuration (environment)"); it is
+read through pydantic-settings when an app is built (``app_config``, called by ``create_app``), never at
+import time, so a test that sets a variable sees it and no test sees another's. A malformed value stops
+the start-up with a ``ConfigError`` naming the variable and the value. An empty value means unset.
+
+Nothing here touches the database or the filesystem; ``create_app`` resolves paths and the secret key.
 """
 from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field, ValidationError
+from pydantic_core import PydanticCustomError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from .domain.schedule import DEFAULT_TICK_MINUTES
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _int_env(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw in (None, ""):
-        return default
+class ConfigError(RuntimeError):
+    """A setting in the environment is malformed; the message names the variable and its value."""
+
+
+def _database_url(value: str) -> str:
+    if value:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            make_url(value)
+        except ArgumentError:
+            raise PydanticCustomError("config", "a database URL such as postgresql+psycopg://user@host/db") from None
+    return value
+
+
+def _base_url(value: str) -> str:
+    value = value.strip().rstrip("/")
+    if value and not value.startswith(("http://", "https://")):
+        raise PydanticCustomError("config", "an http:// or https:// address such as https://pm.example.gov.cn")
+    return value
+
+
+Positive = Annotated[int, Field(gt=0)]
+
+
+class Settings(BaseSettings):
+    """The variables an installation sets, with their defaults. Names are the environment variables'."""
+
+    model_config = SettingsConfigDict(case_sensitive=True, env_ignore_empty=True, frozen=True)
+
+    INSTANCE_PATH: str = ""  # empty: instance/ beside the code
+    DATABASE_URL: Annotated[str, AfterValidator(_database_url)] = ""  # empty: SQLite file in the instance folder
+    SECRET_KEY: str = ""  # empty: generated once into the instance folder
+    UPLOAD_DIR: str = ""  # empty: instance/uploads
+    MAX_UPLOAD_MB: Positive = 20
+
+    MAIL_SERVER: str = ""  # empty: no mail, notifications stay in the app
+    MAIL_PORT: Annotated[int, Field(gt=0, le=65535)] = 25
+    MAIL_USERNAME: str = ""
+    MAIL_PASSWORD: str = ""
+    MAIL_USE_TLS: bool = False
+    MAIL_USE_SSL: bool = False
+    MAIL_FROM: str = "platform-mgr@localhost"
+    MAIL_TIMEOUT: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 30.0
+    BASE_URL: Annotated[str, AfterValidator(_base_url)] = ""  # links in the mails; trailing slash stripped
+
+    SCHEDULER_TICK_MINUTES: Positive = DEFAULT_TICK_MINUTES
+
+    # behind N reverse proxies (nginx …): PROXY_FIX=N trusts their X-Forwarded-For/-Proto/-Host (HSTS, secure
+    # cookies and the per-address sign-in limit then see the real client). 0: the headers are ignored.
+    PROXY_FIX: Annotated[int, Field(ge=0)] = 0
+    SESSION_COOKIE_SECURE: bool = False
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                   file_secret_settings) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (env_settings,)  # the environment only: no .env file, no secrets directory
+
+
+def _expected(error: Mapping[str, Any]) -> str:
+    """What a variable must be, in words, from one pydantic error."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind in ("int_parsing", "int_from_float", "int_type"):
+        return "an integer"
+    if kind in ("float_parsing", "float_type"):
+        return "a number"
+    if kind == "finite_number":
+        return "a finite number"
+    if kind in ("bool_parsing", "bool_type"):
+        return "one of 1, 0, true, false, yes, no"
+    if kind == "greater_than":
+        return f"greater than {ctx['gt']:g}"
+    if kind == "greater_than_equal":
+        return f"at least {ctx['ge']:g}"
+    if kind == "less_than_equal":
+        return f"at most {ctx['le']:g}"
+    return str(error["msg"])  # our own validators' messages ("config") say it themselves
+
+
+def load_settings() -> Settings:
+    """The settings from the environment as it is now; ConfigError naming each malformed variable."""
     try:
-        return int(raw)
-    except ValueError as exc:  # a clear message beats a traceback deep in Flask
-        raise RuntimeError(f"environment variable {name} must be an integer, got {raw!r}") from exc
+        return Settings()
+    except ValidationError as exc:
+        raw = os.environ
+        problems = [f"environment variable {error['loc'][0]} must be {_expected(error)}, "
+                    f"got {raw.get(str(error['loc'][0]), error.get('input'))!r}" for error in exc.errors()]
+        raise ConfigError("\n".join(problems)) from None
+
+
+def _defaults() -> dict[str, Any]:
+    return {name: field.default for name, field in Settings.model_fields.items()}
 
 
 class Config:
-    """Defaults for a single-machine install; every value can come from the environment."""
+    """Fixed values for every installation; ``Settings`` adds the environment's when an app is built."""
 
-    INSTANCE_PATH = os.environ.get("INSTANCE_PATH") or str(ROOT / "instance")
-    DATABASE_URL = os.environ.get("DATABASE_URL") or ""  # empty: SQLite file in the instance folder
-    SECRET_KEY = os.environ.get("SECRET_KEY") or ""  # empty: generated once into the instance folder
-    UPLOAD_DIR = os.environ.get("UPLOAD_DIR") or ""  # empty: instance/uploads
-    MAX_UPLOAD_MB = _int_env("MAX_UPLOAD_MB", 20)
-
-    MAIL_SERVER = os.environ.get("MAIL_SERVER") or ""
-    MAIL_PORT = _int_env("MAIL_PORT", 25)
-    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or ""
-    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or ""
-    MAIL_USE_TLS = (os.environ.get("MAIL_USE_TLS") or "").lower() in ("1", "true", "yes")
-    MAIL_FROM = os.environ.get("MAIL_FROM") or "platform-mgr@localhost"
+    # read Settings from the environment when an app is built; TestConfig turns it off so that a test's
+    # app never depends on the shell that runs the suite (its defaults are used instead)
+    SETTINGS_FROM_ENVIRONMENT = True
 
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ("zh_Hans_CN", "en")
 
-    # behind N reverse proxies (nginx …): PROXY_FIX=N trusts their X-Forwarded-For/-Proto/-Host (HSTS, secure
-    # cookies and the per-address sign-in limit then see the real client). 0: the headers are ignored.
-    PROXY_FIX = _int_env("PROXY_FIX", 0)
-
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = (os.environ.get("SESSION_COOKIE_SECURE") or "").lower() in ("1", "true", "yes")
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
 
@@ -64,9 +147,30 @@ class Config:
 
 
 class TestConfig(Config):
+    SETTINGS_FROM_ENVIRONMENT = False
     TESTING = True
     WTF_CSRF_ENABLED = False
     SECRET_KEY = "test-secret-key"  # noqa: S105 - test only
+
+
+def app_config(config: type | Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Everything an app is built with: ``Config``, then the settings (from the environment unless the
+    config given turns that off), then the config given — a class like ``TestConfig`` (its upper-case
+    attributes) or a mapping of overrides. INSTANCE_PATH is resolved; ConfigError for a malformed variable."""
+    if config is None:
+        given: dict[str, Any] = {}
+    elif isinstance(config, Mapping):
+        given = dict(config)
+    else:
+        given = {name: getattr(config, name) for name in dir(config) if name.isupper()}
+    values = {name: getattr(Config, name) for name in dir(Config) if name.isupper()}
+    if given.get("SETTINGS_FROM_ENVIRONMENT", Config.SETTINGS_FROM_ENVIRONMENT):
+        values.update(load_settings().model_dump())
+    else:
+        values.update(_defaults())
+    values.update(given)
+    values["INSTANCE_PATH"] = values.get("INSTANCE_PATH") or str(ROOT / "instance")
+    return values
 
 
 def load_secret_key(instance_path: str) -> str:

@@ -1,0 +1,418 @@
+"""Configuration from the environment (README "Configuration (environment)", platform_mgr/config.py).
+
+Each variable of the table is set in the environment, an app is built as ``wsgi`` builds it
+(``create_app()``), and the test checks what the app then does differently from the default. A malformed
+value stops the start-up with a message naming the variable and the value. The README's table and the
+``Settings`` model name the same variables, so the documentation cannot drift from the code.
+"""
+from __future__ import annotations
+
+import io
+import re
+import smtplib
+import sqlite3
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from platform_mgr import create_app
+from platform_mgr.config import ROOT, ConfigError, Settings, TestConfig
+from platform_mgr.db import dispose_engines, get_engine, new_session
+from platform_mgr.jobs.scheduler import build_scheduler
+from platform_mgr.jobs.tasks import run_tick
+from platform_mgr.services import notifications
+
+from .factories import FROZEN_AT
+from .processes import child_env
+
+SETTINGS = sorted(Settings.model_fields)
+MAKEFILE_VARIABLES = {"PORT"}  # in the table, read by the Makefile (`make run`), not by the app
+PDF = b"%PDF-1.4\n1 0 obj\n%%EOF\n"
+HSTS = "Strict-Transport-Security"
+
+
+@pytest.fixture
+def env(monkeypatch, tmp_path, database_url, app):
+    """``env(NAME=value, …)`` sets variables and builds an app from the environment, as ``wsgi`` does.
+
+    It starts from an environment with none of the settings (whatever the shell running the tests
+    exports), the test database as DATABASE_URL and an instance folder of the test's own. (It needs the
+    ``app`` fixture for the clean tables that ``make`` writes to.)"""
+    for name in SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+
+    def build(**variables: str):
+        for name, value in variables.items():
+            monkeypatch.setenv(name, value)
+        return create_app()
+
+    return build
+
+
+# --- the database, the secret key, the instance folder -------------------------------------------------
+
+def _write_marker(app) -> None:
+    with app.app_context():
+        with get_engine().begin() as conn:
+            conn.execute(text("CREATE TABLE config_marker (x INTEGER)"))
+
+
+def _tables(path: Path) -> list[str]:
+    with sqlite3.connect(path) as conn:
+        return [name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+
+
+def test_database_url_is_the_database_the_app_writes_to(env, tmp_path):
+    path = tmp_path / "elsewhere.sqlite3"
+    app = env(DATABASE_URL=f"sqlite:///{path}")
+    try:
+        _write_marker(app)
+        assert _tables(path) == ["config_marker"]
+        assert not (tmp_path / "instance" / "platform_mgr.sqlite3").exists()
+    finally:
+        dispose_engines()
+
+
+def test_instance_path_holds_the_default_database_and_the_generated_secret_key(env, monkeypatch, tmp_path):
+    monkeypatch.delenv("DATABASE_URL")
+    folder = tmp_path / "another-instance"
+    app = env(INSTANCE_PATH=str(folder))
+    try:
+        _write_marker(app)
+        assert _tables(folder / "platform_mgr.sqlite3") == ["config_marker"]
+        assert (folder / "secret_key").read_text().strip() == app.config["SECRET_KEY"]
+        assert len(app.config["SECRET_KEY"]) == 64
+        assert not (tmp_path / "instance").exists()
+    finally:
+        dispose_engines()
+
+
+def _session_cookie_in_english(app) -> str:
+    client = app.test_client()
+    client.get("/login?lang=en", expect=200)  # the chosen language is kept in the signed session cookie
+    return client.get_cookie("session").value
+
+
+def _page_language(app, cookie: str) -> str:
+    client = app.test_client()
+    client.set_cookie("session", cookie)
+    html = client.get("/login", expect=200).get_data(as_text=True)
+    return "en" if "Sign in" in html else "zh" if "登录" in html else "?"
+
+
+def test_secret_key_signs_the_session(env, tmp_path):
+    cookie = _session_cookie_in_english(env(SECRET_KEY="the-first-key-of-this-installation"))
+    assert _page_language(env(SECRET_KEY="the-first-key-of-this-installation"), cookie) == "en"  # another worker
+    assert _page_language(env(SECRET_KEY="some-other-key"), cookie) == "zh"  # refused: a fresh session
+    assert not (tmp_path / "instance" / "secret_key").exists()  # nothing generated when it is set
+
+
+def test_without_secret_key_one_is_generated_and_shared_by_the_workers(env, tmp_path):
+    cookie = _session_cookie_in_english(env())
+    assert _page_language(env(), cookie) == "en"
+    assert (tmp_path / "instance" / "secret_key").exists()
+
+
+# --- uploads ---------------------------------------------------------------------------------------
+
+def _upload(app, make, size: int):
+    """POST a PDF of about ``size`` bytes as a milestone's evidence through the API of ``app``."""
+    platform = make.platform()
+    operator = make.operator(platform)
+    milestone = make.milestone(make.project(platform))
+    token = make.token(operator)
+    data = PDF + b"x" * max(size - len(PDF), 0)
+    return app.test_client().post(f"/api/v1/milestones/{milestone.id}/evidence",
+                                  data={"file": (io.BytesIO(data), "report.pdf")},
+                                  headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
+
+
+def test_upload_dir_is_where_evidence_is_stored(env, make, tmp_path):
+    folder = tmp_path / "evidence-store"
+    response = _upload(env(UPLOAD_DIR=str(folder)), make, 1000)
+    assert response.status_code == 201, response.get_json()
+    stored = [p for p in folder.rglob("*") if p.is_file()]
+    assert len(stored) == 1 and stored[0].read_bytes().startswith(PDF)
+    assert not (tmp_path / "instance" / "uploads").exists()
+
+
+def test_upload_dir_defaults_to_the_instance_folder(env, make, tmp_path):
+    assert _upload(env(), make, 1000).status_code == 201
+    assert len([p for p in (tmp_path / "instance" / "uploads").rglob("*") if p.is_file()]) == 1
+
+
+@pytest.mark.parametrize("variables,size,status", [
+    ({}, 3 * 1024 * 1024, 201),                        # default: 20 MB
+    ({"MAX_UPLOAD_MB": "2"}, 3 * 1024 * 1024, 413),
+    ({"MAX_UPLOAD_MB": "2"}, 1024 * 1024 + 512 * 1024, 201),
+])
+def test_max_upload_mb_is_the_size_refused(env, make, variables, size, status):
+    response = _upload(env(**variables), make, size)
+    assert response.status_code == status, response.get_json()
+    if status == 413:
+        assert response.get_json()["error"]["code"] == "too_large"
+
+
+# --- mail ------------------------------------------------------------------------------------------
+
+class Smtp:
+    """What the fake SMTP classes saw: the connections (class, host, port, timeout), the commands, the mails."""
+
+    def __init__(self):
+        self.connections: list[tuple[str, str, int, float | None]] = []
+        self.commands: list[tuple] = []
+        self.sent: list = []
+
+    def fake(self, kind: str):
+        record = self
+
+        class FakeSMTP:
+            def __init__(self, host, port=0, timeout=None, **_kw):
+                record.connections.append((kind, host, port, timeout))
+
+            def starttls(self, *args, **kwargs):
+                record.commands.append(("starttls",))
+                return (220, b"ready")
+
+            def login(self, user, password):
+                record.commands.append(("login", user, password))
+                return (235, b"ok")
+
+            def send_message(self, msg):
+                record.sent.append(msg)
+
+            def quit(self):
+                pass
+
+            def close(self):
+                pass
+
+        return FakeSMTP
+
+
+@pytest.fixture
+def smtp(monkeypatch):
+    """smtplib.SMTP and smtplib.SMTP_SSL replaced by recorders (no network): the app picks the class itself."""
+    record = Smtp()
+    monkeypatch.setattr(smtplib, "SMTP", record.fake("SMTP"))
+    monkeypatch.setattr(smtplib, "SMTP_SSL", record.fake("SMTP_SSL"))
+    return record
+
+
+def _mail_one(app, make, smtp: Smtp):
+    """A notification with a link, then the scheduler's mail job, in ``app``; the mails that went out."""
+    before = len(smtp.sent)
+    user = make.operator(preferred_lang="en")
+    with app.app_context():
+        with new_session() as s:
+            notifications.create(s, recipient_id=user.id, kind="milestone_due_3d", subject_zh="里程碑提醒",
+                                 subject_en="Milestone reminder", body_zh="请按时完成。", body_en="Please finish on time.",
+                                 dedup_key=f"config-test-{user.id}", link="/projects/7", now=FROZEN_AT)
+            s.commit()
+        run_tick(FROZEN_AT, only=["mail"])
+    return smtp.sent[before:]
+
+
+def test_mail_server_turns_mail_on(env, make, smtp):
+    assert _mail_one(env(), make, smtp) == [] and smtp.connections == []  # default: in-app only
+    [mail] = _mail_one(env(MAIL_SERVER="smtp.commission.example"), make, smtp)
+    assert smtp.connections == [("SMTP", "smtp.commission.example", 25, 30.0)]
+    assert mail["Subject"] == "Milestone reminder / 里程碑提醒"
+
+
+def test_an_empty_mail_server_means_no_mail(env, make, smtp):
+    assert _mail_one(env(MAIL_SERVER=""), make, smtp) == [] and smtp.connections == []
+
+
+def test_mail_port(env, make, smtp):
+    _mail_one(env(MAIL_SERVER="smtp.commission.example", MAIL_PORT="2525"), make, smtp)
+    assert smtp.connections == [("SMTP", "smtp.commission.example", 2525, 30.0)]
+
+
+def test_mail_timeout_is_given_to_the_smtp_connection(env, make, smtp):
+    _mail_one(env(MAIL_SERVER="smtp.commission.example", MAIL_TIMEOUT="7.5"), make, smtp)
+    assert smtp.connections == [("SMTP", "smtp.commission.example", 25, 7.5)]
+
+
+def test_mail_use_ssl_connects_with_smtp_ssl(env, make, smtp):
+    _mail_one(env(MAIL_SERVER="smtp.commission.example", MAIL_PORT="465", MAIL_USE_SSL="yes"), make, smtp)
+    assert smtp.connections == [("SMTP_SSL", "smtp.commission.example", 465, 30.0)]
+    assert smtp.commands == []  # no STARTTLS inside TLS
+
+
+def test_mail_use_tls_starts_tls(env, make, smtp):
+    _mail_one(env(MAIL_SERVER="smtp.commission.example"), make, smtp)
+    assert smtp.commands == []
+    _mail_one(env(MAIL_USE_TLS="true"), make, smtp)
+    assert smtp.commands == [("starttls",)]
+    assert [c[0] for c in smtp.connections] == ["SMTP", "SMTP"]
+
+
+def test_mail_username_and_password_sign_in(env, make, smtp):
+    _mail_one(env(MAIL_SERVER="smtp.commission.example", MAIL_PASSWORD="not-used-without-a-name"), make, smtp)
+    assert smtp.commands == []
+    _mail_one(env(MAIL_USERNAME="platform-mgr", MAIL_PASSWORD="s3cret"), make, smtp)
+    assert smtp.commands == [("login", "platform-mgr", "s3cret")]
+
+
+def test_mail_from_is_the_sender(env, make, smtp):
+    [default] = _mail_one(env(MAIL_SERVER="smtp.commission.example"), make, smtp)
+    assert default["From"] == "platform-mgr@localhost"
+    [mail] = _mail_one(env(MAIL_FROM="noreply@commission.example"), make, smtp)
+    assert mail["From"] == "noreply@commission.example"
+    assert mail["Message-ID"].endswith("@commission.example>")
+
+
+def test_base_url_adds_links_to_the_mails(env, make, smtp):
+    [plain] = _mail_one(env(MAIL_SERVER="smtp.commission.example"), make, smtp)
+    assert "/projects/7" not in plain.get_content()
+    [linked] = _mail_one(env(BASE_URL="https://pm.example.gov.cn/"), make, smtp)  # the trailing slash goes
+    assert linked.get_content().rstrip().endswith("\n\nhttps://pm.example.gov.cn/projects/7")
+
+
+# --- the scheduler ---------------------------------------------------------------------------------
+
+def _tick_interval(app) -> timedelta:
+    scheduler = build_scheduler(app, lock=object())  # a lock of its own: no database needed to build it
+    return scheduler.get_job("tick").trigger.interval
+
+
+def test_scheduler_tick_minutes_is_the_interval_of_the_tick(env):
+    assert _tick_interval(env()) == timedelta(minutes=5)
+    assert _tick_interval(env(SCHEDULER_TICK_MINUTES="7")) == timedelta(minutes=7)
+
+
+# --- the web server --------------------------------------------------------------------------------
+
+def test_proxy_fix_trusts_the_proxys_headers(env):
+    direct = env().test_client()
+    assert HSTS not in direct.get("/login", headers={"X-Forwarded-Proto": "https"}, expect=200).headers
+    proxied = env(PROXY_FIX="1").test_client()
+    assert HSTS in proxied.get("/login", headers={"X-Forwarded-Proto": "https"}, expect=200).headers
+    assert HSTS not in proxied.get("/login", headers={"X-Forwarded-Proto": "http"}, expect=200).headers
+
+
+def _session_cookie_header(app) -> str:
+    response = app.test_client().get("/login?lang=en", expect=200)
+    return next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("session="))
+
+
+def test_session_cookie_secure(env):
+    assert "; Secure" not in _session_cookie_header(env())
+    assert "; Secure" in _session_cookie_header(env(SESSION_COOKIE_SECURE="1"))
+
+
+def _make_run(variables: dict[str, str]) -> str:
+    """What `make run` would run (make -n prints the commands without running them)."""
+    environment = {k: v for k, v in child_env(**variables).items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    done = subprocess.run(["make", "-n", "run"], cwd=ROOT, env=environment, capture_output=True, text=True,
+                          timeout=60, check=True)
+    return done.stdout
+
+
+def test_port_is_where_make_run_serves():
+    assert "--port 5000" in _make_run({}) and "--port 8123" not in _make_run({})
+    assert "--port 8123" in _make_run({"PORT": "8123"})
+
+
+# --- empty, malformed, and the tests' own config ---------------------------------------------------
+
+def test_empty_values_mean_unset(env, make, smtp):
+    app = env(MAIL_SERVER="smtp.commission.example", MAIL_PORT="", MAIL_TIMEOUT="", MAIL_FROM="", BASE_URL="",
+              MAX_UPLOAD_MB="", SCHEDULER_TICK_MINUTES="", PROXY_FIX="", SESSION_COOKIE_SECURE="", SECRET_KEY="",
+              UPLOAD_DIR="")
+    [mail] = _mail_one(app, make, smtp)
+    assert smtp.connections == [("SMTP", "smtp.commission.example", 25, 30.0)]
+    assert mail["From"] == "platform-mgr@localhost" and "/projects/7" not in mail.get_content()
+    assert _tick_interval(app) == timedelta(minutes=5)
+    assert app.config["MAX_CONTENT_LENGTH"] == 20 * 1024 * 1024 + 64 * 1024
+
+
+MALFORMED = [
+    ("MAX_UPLOAD_MB", "abc", "an integer"),
+    ("MAX_UPLOAD_MB", "1.5", "an integer"),
+    ("MAX_UPLOAD_MB", "0", "greater than 0"),
+    ("MAIL_PORT", "abc", "an integer"),
+    ("MAIL_PORT", "0", "greater than 0"),
+    ("MAIL_PORT", "70000", "at most 65535"),
+    ("MAIL_USE_TLS", "maybe", "one of 1, 0, true, false, yes, no"),
+    ("MAIL_USE_SSL", "sometimes", "one of 1, 0, true, false, yes, no"),
+    ("MAIL_TIMEOUT", "soon", "a number"),
+    ("MAIL_TIMEOUT", "0", "greater than 0"),
+    ("MAIL_TIMEOUT", "-5", "greater than 0"),
+    ("MAIL_TIMEOUT", "nan", "a finite number"),
+    ("SCHEDULER_TICK_MINUTES", "five", "an integer"),
+    ("SCHEDULER_TICK_MINUTES", "0", "greater than 0"),
+    ("PROXY_FIX", "one", "an integer"),
+    ("PROXY_FIX", "-1", "at least 0"),
+    ("SESSION_COOKIE_SECURE", "perhaps", "one of 1, 0, true, false, yes, no"),
+    ("BASE_URL", "pm.example.gov.cn", "an http:// or https:// address such as https://pm.example.gov.cn"),
+    ("DATABASE_URL", "not a database", "a database URL such as postgresql+psycopg://user@host/db"),
+]
+
+
+@pytest.mark.parametrize("name,value,expected", MALFORMED, ids=[f"{n}={v}" for n, v, _e in MALFORMED])
+def test_a_malformed_value_stops_the_start_up_naming_it(env, name, value, expected):
+    with pytest.raises(ConfigError) as raised:
+        env(**{name: value})
+    assert str(raised.value) == f"environment variable {name} must be {expected}, got {value!r}"
+
+
+def test_every_malformed_variable_is_named_at_once(env):
+    with pytest.raises(ConfigError) as raised:
+        env(MAIL_PORT="abc", PROXY_FIX="x")
+    assert str(raised.value).splitlines() == ["environment variable MAIL_PORT must be an integer, got 'abc'",
+                                              "environment variable PROXY_FIX must be an integer, got 'x'"]
+
+
+def test_every_typed_variable_has_a_malformed_case():
+    typed = {name for name, field in Settings.model_fields.items() if field.annotation is not str or field.metadata}
+    assert typed == {name for name, _value, _expected in MALFORMED}
+
+
+@pytest.mark.parametrize("command", [[sys.executable, "-c", "import wsgi"],
+                                     [str(Path(sys.executable).parent / "flask"), "--app", "wsgi", "routes"]],
+                         ids=["import wsgi", "flask --app wsgi"])
+def test_wsgi_and_the_commands_refuse_to_start_with_one_clear_line(command, tmp_path):
+    done = subprocess.run(command, cwd=ROOT, env=child_env(MAIL_PORT="abc", INSTANCE_PATH=str(tmp_path)),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 3
+    assert done.stderr == "platform_mgr cannot start: environment variable MAIL_PORT must be an integer, got 'abc'\n"
+    assert done.stdout == ""
+
+
+def test_the_tests_config_ignores_the_environment(env, database_url, tmp_path, make, smtp, monkeypatch):
+    monkeypatch.setenv("MAIL_SERVER", "smtp.commission.example")
+    monkeypatch.setenv("MAX_UPLOAD_MB", "abc")  # would stop an app that reads the environment
+
+    class Cfg(TestConfig):
+        SQLALCHEMY_DATABASE_URI = database_url
+        INSTANCE_PATH = str(tmp_path / "instance")
+
+    app = create_app(Cfg)
+    assert _mail_one(app, make, smtp) == [] and smtp.connections == []
+    assert app.config["MAX_CONTENT_LENGTH"] == 20 * 1024 * 1024 + 64 * 1024
+
+
+# --- the documentation -----------------------------------------------------------------------------
+
+def _readme_table() -> list[str]:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Configuration (environment)", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    return [name for row in rows for name in re.findall(r"`([A-Z][A-Z0-9_]*)`", row.split("|")[1])]
+
+
+def test_the_readme_table_and_the_settings_name_the_same_variables():
+    documented = _readme_table()
+    assert len(documented) == len(set(documented)), "a variable is listed twice"
+    assert sorted(set(documented) - MAKEFILE_VARIABLES) == SETTINGS
+    for name in MAKEFILE_VARIABLES:
+        assert re.search(rf"^{name}\s*\?=", (ROOT / "Makefile").read_text(), re.M), name
+
