@@ -19,6 +19,7 @@ from sqlmodel import select
 
 from platform_mgr import create_app
 from platform_mgr.config import TestConfig
+from platform_mgr.domain import gates as dg
 from platform_mgr.domain.schedule import (
     ReminderKind,
     digest_due,
@@ -36,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 MAIL = ROOT / "templates" / "mail"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 CJK_RUN = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
+GATE_KINDS = ("gate_requested", "gate_decided")
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +92,7 @@ def assert_bilingual(reminder) -> texts.Texts:
 # --- one template per kind ------------------------------------------------------------------------------
 
 def test_every_kind_has_its_template_with_a_subject_and_a_body(texts_app):
-    kinds = [str(k) for k in ReminderKind]
+    kinds = [str(k) for k in ReminderKind] + list(GATE_KINDS)
     assert sorted(p.stem for p in MAIL.glob("*.txt") if not p.name.startswith("_")) == sorted(kinds)
     for kind in kinds:
         template = texts.template_for(kind)
@@ -262,6 +264,28 @@ def test_digest_texts_are_lines_of_counts(texts_app):
     assert t.body_en.split("\n")[1:] == ["· Milestones due within 14 days: 1",
                                          "· Milestones more than 30 days overdue: 4",
                                          "· Reviews not yet submitted in cycles closing within 7 days: 6"]
+
+
+# --- gates -------------------------------------------------------------------------------------------------------
+
+def test_gate_texts(texts_app):
+    requested = texts.render("gate_requested", {"project_title_zh": "柔性电极", "project_title_en": "",
+                                                "stage": dg.Stage("S0")})
+    stage_zh, stage_en = dg.Stage("S0").label("zh"), dg.Stage("S0").label("en")
+    assert requested.subject_zh == f"阶段评审申请：柔性电极（{stage_zh}）"
+    assert requested.subject_en == f"Gate review requested: 柔性电极 ({stage_en})"  # no English title: the Chinese one
+    assert requested.body_zh == f"项目“柔性电极”已完成{stage_zh}阶段的必达里程碑，申请阶段评审，请决策。"
+    decided = texts.render("gate_decided", {"project_title_zh": "柔性电极", "project_title_en": "Flexible electrodes",
+                                            "stage": dg.Stage("S0"), "decision": dg.Decision("go"),
+                                            "rationale": "材料齐全"})
+    assert decided.subject_zh == "阶段评审结果：柔性电极 — 通过"
+    assert decided.subject_en == "Gate decided: Flexible electrodes — Go"
+    assert decided.body_zh == f"项目“柔性电极”{stage_zh}阶段评审的决定：通过。理由：材料齐全"
+    assert decided.body_en == (f"The gate review of project “Flexible electrodes” out of {stage_en} was decided: Go. "
+                               f"Rationale: 材料齐全")
+    held = texts.render("gate_decided", {"project_title_zh": "柔性电极", "project_title_en": "", "rationale": "",
+                                         "stage": dg.Stage("S0"), "decision": dg.Decision("hold")})
+    assert held.body_zh.endswith("暂停。") and held.body_en.endswith("was decided: Hold.")
 
 
 # --- the rendering itself ----------------------------------------------------------------------------------------
