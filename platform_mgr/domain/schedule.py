@@ -10,7 +10,11 @@ tick inside a window sends its reminder, however late. Only the tightest window 
 a given tick (a reviewer first reached 12 hours before the close gets the 1-day reminder, not both).
 
 "Today" for milestones and digests is the calendar date in Asia/Shanghai (`shanghai_today`); review
-deadlines are instants and are compared as such. Texts show times in Asia/Shanghai.
+deadlines are instants and are compared as such.
+
+No texts here: a reminder is a kind, a recipient, a dedup key and a context of plain values (ids, names,
+dates, instants, counts). What a person reads is made from them by ``templates/mail/<kind>.txt``
+(``services/texts.py``), in Chinese and in English.
 
 Inputs are read by attribute (objects, dataclasses, namedtuples, ORM rows) or by key (mappings).
 Statuses and states may be plain strings or StrEnum members.
@@ -36,8 +40,6 @@ REVIEW_LAST_REMINDER = timedelta(days=1)  # closes_at − now ≤ 1 day
 MILESTONE_FIRST_REMINDER_DAYS = 14  # days left ≤ 14
 MILESTONE_LAST_REMINDER_DAYS = 3  # days left ≤ 3
 DEFAULT_ESCALATE_AFTER_DAYS = 30  # escalate to admins when days overdue > 30
-
-SUBJECT_TITLE_MAX = 80  # a milestone title longer than this is shortened in subjects (bodies keep it whole)
 
 
 class ReminderKind(StrEnum):
@@ -81,24 +83,6 @@ def shanghai_today(now: datetime) -> date:
     return to_shanghai(_require_aware(now, "now")).date()
 
 
-def _date_zh(d: date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
-
-
-def _date_en(d: date) -> str:
-    return d.isoformat()
-
-
-def _moment_zh(moment: datetime) -> str:
-    local = to_shanghai(moment)
-    return f"{_date_zh(local.date())} {local:%H:%M}（北京时间）"
-
-
-def _moment_en(moment: datetime) -> str:
-    local = to_shanghai(moment)
-    return f"{local:%Y-%m-%d %H:%M} (Beijing time, UTC+8)"
-
-
 # --------------------------------------------------------------------------------------------------
 # Reading inputs
 
@@ -131,54 +115,14 @@ class Reminder:
 
     `dedup_key` is deterministic (same inputs ⇒ same key) and is stored in the unique column
     `notification.dedup_key`: inserting a key that exists means "already sent", never a second copy.
-    `context` holds the plain values the texts are made from (ids, titles, dates, datetimes).
-    The subjects and bodies are full sentences in both languages, generated from kind and context.
+    `context` holds the plain values the texts are made from (ids, titles, dates, datetimes, counts);
+    the template `templates/mail/<kind>.txt` turns them into a subject and a body in each language.
     """
 
     kind: ReminderKind
     recipient_id: int
     dedup_key: str
     context: dict[str, Any] = field(default_factory=dict, hash=False)
-
-    @property
-    def subject_zh(self) -> str:
-        return _render(self)[0]
-
-    @property
-    def subject_en(self) -> str:
-        return _render(self)[1]
-
-    @property
-    def body_zh(self) -> str:
-        return _render(self)[2]
-
-    @property
-    def body_en(self) -> str:
-        return _render(self)[3]
-
-    def subject(self, lang: str = "zh") -> str:
-        return self.subject_en if _lang(lang) == "en" else self.subject_zh
-
-    def body(self, lang: str = "zh") -> str:
-        return self.body_en if _lang(lang) == "en" else self.body_zh
-
-    def notification_fields(self) -> dict[str, Any]:
-        """The `Notification` columns this reminder fills (recipient, kind, texts, dedup key)."""
-        subject_zh, subject_en, body_zh, body_en = _render(self)
-        return {
-            "recipient_id": self.recipient_id,
-            "kind": str(self.kind),
-            "subject_zh": subject_zh,
-            "subject_en": subject_en,
-            "body_zh": body_zh,
-            "body_en": body_en,
-            "dedup_key": self.dedup_key,
-        }
-
-
-def _lang(lang: str | None) -> str:
-    """'en', 'en_US', 'en-GB' → 'en'; anything else (the UI default) → 'zh'."""
-    return "en" if lang and str(lang).lower().startswith("en") else "zh"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -441,8 +385,8 @@ def digest_due(
     `users` are ids or objects with `id`; `last_digest_date_by_user` maps a user id to the Shanghai date
     of their last digest (absent or None: never). Before the digest hour nothing is due; from then until
     midnight the day's digest is due to every user who has not had it. Missed days are not sent late:
-    a digest reports the current state, so the next day's covers them. The service adds the items
-    (pending reviews, milestones) to the body and may skip users with nothing to report.
+    a digest reports the current state, so the next day's covers them. The job adds the counts
+    (pending reviews, milestones) to the context and may skip users with nothing to report.
     """
     local = to_shanghai(_require_aware(now, "now"))
     if local.hour < digest_hour:
@@ -457,177 +401,3 @@ def digest_due(
             Reminder(ReminderKind.DAILY_DIGEST, user_id, digest_dedup_key(user_id, today), {"date": today})
         )
     return reminders
-
-
-# --------------------------------------------------------------------------------------------------
-# Texts (zh, en): full sentences made from kind + context; times shown in Asia/Shanghai
-
-
-def _plural(n: int, word: str, plural: str | None = None) -> str:
-    return f"{n} {word if n == 1 else (plural or word + 's')}"
-
-
-def _short(title: str) -> str:
-    title = " ".join(str(title).split())
-    return title if len(title) <= SUBJECT_TITLE_MAX else title[: SUBJECT_TITLE_MAX - 1] + "…"
-
-
-def _cycle_ref(ctx: Mapping[str, Any]) -> tuple[str, str]:
-    name = ctx.get("cycle_name")
-    if name:
-        return f"评审周期「{name}」", f"review cycle “{name}”"
-    return f"评审周期 #{ctx['cycle_id']} ", f"review cycle #{ctx['cycle_id']}"
-
-
-def _platform_list(ctx: Mapping[str, Any]) -> tuple[str, str]:
-    codes = ctx.get("platform_codes")
-    names = [str(c) for c in codes] if codes else [f"#{p}" for p in ctx["platform_ids"]]
-    label_en = "platform" if len(names) == 1 else "platforms"
-    return f"平台：{'、'.join(names)}", f"{label_en}: {', '.join(names)}"
-
-
-def _review_due(ctx: Mapping[str, Any], last: bool) -> tuple[str, str, str, str]:
-    cycle_zh, cycle_en = _cycle_ref(ctx)
-    deadline_zh, deadline_en = _moment_zh(ctx["closes_at"]), _moment_en(ctx["closes_at"])
-    platforms_zh, platforms_en = _platform_list(ctx)
-    n = len(ctx["platform_ids"])
-    if last:
-        subject_zh = f"评审即将截止：{cycle_zh}将于{deadline_zh}截止"
-        subject_en = f"Final reminder: {cycle_en} closes at {deadline_en}"
-        body_zh = (
-            f"您在{cycle_zh}中还有 {n} 个平台的评审尚未提交（{platforms_zh}）。"
-            f"评分将于{deadline_zh}截止，距截止已不足 24 小时，请务必在截止前提交。"
-        )
-        body_en = (
-            f"You still have {_plural(n, 'review')} not submitted in {cycle_en} ({platforms_en}). "
-            f"Scoring closes at {deadline_en}, less than 24 hours from now; please submit before the deadline."
-        )
-    else:
-        subject_zh = f"评审提醒：{cycle_zh}将于{deadline_zh}截止"
-        subject_en = f"Reminder: {cycle_en} closes at {deadline_en}"
-        body_zh = (
-            f"您在{cycle_zh}中还有 {n} 个平台的评审尚未提交（{platforms_zh}）。"
-            f"评分将于{deadline_zh}截止，距截止已不足 7 天，请尽快完成评分并提交。"
-        )
-        body_en = (
-            f"You have {_plural(n, 'review')} not yet submitted in {cycle_en} ({platforms_en}). "
-            f"Scoring closes at {deadline_en}, within the next 7 days; please complete and submit your scores."
-        )
-    return subject_zh, subject_en, body_zh, body_en
-
-
-def _cycle_missing(ctx: Mapping[str, Any]) -> tuple[str, str, str, str]:
-    cycle_zh, cycle_en = _cycle_ref(ctx)
-    rows = ctx["missing"]
-    n = len(rows)
-    items_zh, items_en = [], []
-    for row in rows:
-        reviewer = row.get("reviewer_name") or f"#{row['reviewer_id']}"
-        platform = row.get("platform_code") or f"#{row['platform_id']}"
-        items_zh.append(f"专家 {reviewer}（平台 {platform}）")
-        items_en.append(f"reviewer {reviewer} (platform {platform})")
-    closes_at = ctx.get("closes_at")
-    closed_zh = f"已于{_moment_zh(closes_at)}截止" if closes_at else "已截止"
-    closed_en = f"closed at {_moment_en(closes_at)}" if closes_at else "has closed"
-    subject_zh = f"{cycle_zh}已截止，仍有 {n} 份评审未提交"
-    subject_en = f"{cycle_en[0].upper()}{cycle_en[1:]} has closed with {_plural(n, 'review')} missing"
-    body_zh = (
-        f"{cycle_zh}{closed_zh}，以下 {n} 份评审未提交：{'；'.join(items_zh)}。"
-        f"汇总结果只计入已提交的评审，请核实并跟进。"
-    )
-    body_en = (
-        f"{cycle_en[0].upper()}{cycle_en[1:]} {closed_en}; {_plural(n, 'review was', 'reviews were')} "
-        f"not submitted: {'; '.join(items_en)}. Only submitted reviews count towards the results; "
-        f"please check and follow up."
-    )
-    return subject_zh, subject_en, body_zh, body_en
-
-
-def _milestone_ref(ctx: Mapping[str, Any]) -> tuple[str, str]:
-    title = ctx["title"]
-    project_title = ctx.get("project_title")
-    project_zh = f"项目「{project_title}」" if project_title else f"项目 #{ctx['project_id']} "
-    project_en = f"project “{project_title}”" if project_title else f"project #{ctx['project_id']}"
-    code = ctx.get("platform_code")
-    if code:
-        project_zh = f"平台 {code} {project_zh}"
-        project_en = f"{project_en} (platform {code})"
-    return f"{project_zh}的里程碑「{title}」", f"Milestone “{title}” of {project_en}"
-
-
-def _milestone_due(ctx: Mapping[str, Any]) -> tuple[str, str, str, str]:
-    ref_zh, ref_en = _milestone_ref(ctx)
-    due_zh, due_en = _date_zh(ctx["due_on"]), _date_en(ctx["due_on"])
-    days = ctx["days_left"]
-    if days == 0:
-        when_zh, when_en = "即今天", "today"
-    elif days == 1:
-        when_zh, when_en = "即明天", "tomorrow"
-    else:
-        when_zh, when_en = f"还有 {days} 天", f"in {days} days"
-    title = _short(ctx["title"])
-    subject_zh = f"里程碑提醒：「{title}」将于{due_zh}到期"
-    subject_en = f"Milestone reminder: “{title}” is due on {due_en}"
-    body_zh = f"{ref_zh}将于{due_zh}到期（{when_zh}）。请按计划推进，完成后及时更新状态并上传佐证材料。"
-    body_en = (
-        f"{ref_en} is due on {due_en} ({when_en}). Please keep it on track, and once it is done update "
-        f"its status and upload the evidence."
-    )
-    return subject_zh, subject_en, body_zh, body_en
-
-
-def _milestone_overdue(ctx: Mapping[str, Any]) -> tuple[str, str, str, str]:
-    ref_zh, ref_en = _milestone_ref(ctx)
-    due_zh, due_en = _date_zh(ctx["due_on"]), _date_en(ctx["due_on"])
-    late = -ctx["days_left"]
-    title = _short(ctx["title"])
-    subject_zh = f"里程碑逾期：「{title}」已逾期 {late} 天"
-    subject_en = f"Milestone overdue: “{title}” is {_plural(late, 'day')} overdue"
-    body_zh = f"{ref_zh}原定于{due_zh}到期，目前已逾期 {late} 天。请尽快完成；如确有困难，请说明原因并调整计划。"
-    body_en = (
-        f"{ref_en} was due on {due_en} and is now {_plural(late, 'day')} overdue. Please complete it as "
-        f"soon as possible, or explain the delay and revise the plan."
-    )
-    return subject_zh, subject_en, body_zh, body_en
-
-
-def _milestone_escalation(ctx: Mapping[str, Any]) -> tuple[str, str, str, str]:
-    ref_zh, ref_en = _milestone_ref(ctx)
-    due_zh, due_en = _date_zh(ctx["due_on"]), _date_en(ctx["due_on"])
-    late, limit = -ctx["days_left"], ctx["escalate_after_days"]
-    title = _short(ctx["title"])
-    subject_zh = f"逾期督办：里程碑「{title}」已逾期超过 {limit} 天"
-    subject_en = f"Escalation: milestone “{title}” is more than {_plural(limit, 'day')} overdue"
-    body_zh = f"{ref_zh}原定于{due_zh}到期，已逾期 {late} 天，超过 {limit} 天的督办期限。请与平台联系并跟进。"
-    body_en = (
-        f"{ref_en} was due on {due_en} and is now {_plural(late, 'day')} overdue, past the {limit}-day "
-        f"escalation limit. Please contact the platform and follow up."
-    )
-    return subject_zh, subject_en, body_zh, body_en
-
-
-def _daily_digest(ctx: Mapping[str, Any]) -> tuple[str, str, str, str]:
-    day_zh, day_en = _date_zh(ctx["date"]), _date_en(ctx["date"])
-    return (
-        f"每日摘要：{day_zh}",
-        f"Daily digest for {day_en}",
-        f"这是您{day_zh}的每日摘要，汇总了需要您关注的评审、里程碑和通知。",
-        f"This is your daily digest for {day_en}: the reviews, milestones and notifications that need your attention.",
-    )
-
-
-_RENDERERS = {
-    ReminderKind.REVIEW_DUE_7D: lambda ctx: _review_due(ctx, last=False),
-    ReminderKind.REVIEW_DUE_1D: lambda ctx: _review_due(ctx, last=True),
-    ReminderKind.CYCLE_MISSING_REVIEWS: _cycle_missing,
-    ReminderKind.MILESTONE_DUE_14D: _milestone_due,
-    ReminderKind.MILESTONE_DUE_3D: _milestone_due,
-    ReminderKind.MILESTONE_OVERDUE: _milestone_overdue,
-    ReminderKind.MILESTONE_ESCALATION: _milestone_escalation,
-    ReminderKind.DAILY_DIGEST: _daily_digest,
-}
-
-
-def _render(reminder: Reminder) -> tuple[str, str, str, str]:
-    """(subject_zh, subject_en, body_zh, body_en)."""
-    return _RENDERERS[ReminderKind(reminder.kind)](reminder.context)

@@ -10,35 +10,27 @@ scheduler from acting at all.
 
 ``run_tick`` takes the leader lock, runs each job in its own transaction (one failing job is logged and
 does not undo the others), records a ``JobRun`` and sends the mail that is due.
+
+Jobs hold no SQL and no text: they read through ``queries.jobs`` and hand reminders (a kind and a context
+of plain values) to ``services.notifications.notify``, which renders ``templates/mail/<kind>.txt`` in both
+languages.
 """
 from __future__ import annotations
 
 import logging
 import traceback
-from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import case, func
 from sqlalchemy.orm.exc import StaleDataError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from ..domain import schedule
 from ..errors import Conflict
-from ..models import (
-    Assignment,
-    JobRun,
-    Milestone,
-    Notification,
-    OperatorPlatform,
-    Platform,
-    Project,
-    ReviewCycle,
-    User,
-    utcnow,
-)
+from ..models import JobRun, utcnow
+from ..queries import jobs as queries
 from ..services import mail as mail_service
 from ..services import notifications
 
@@ -83,11 +75,6 @@ def _reminder_link(reminder: schedule.Reminder) -> str:
     return _link(("notifications.index", {}))
 
 
-def _active_admin_ids(session: Session) -> list[int]:
-    return list(session.exec(select(User.id).where(User.role == "admin", User.active.is_(True))
-                             .order_by(User.id)).all())
-
-
 # --- 1. cycles open and close at their times ------------------------------------------------------------
 
 def open_and_close_cycles(session: Session, now: datetime) -> dict[str, Any]:
@@ -96,11 +83,7 @@ def open_and_close_cycles(session: Session, now: datetime) -> dict[str, Any]:
     others. A cycle that another process moved first is reported as skipped."""
     from ..services.cycles import close_cycle, open_cycle
 
-    cycles = session.exec(
-        select(ReviewCycle)
-        .where(((ReviewCycle.state == "draft") & (ReviewCycle.opens_at <= now))
-               | ((ReviewCycle.state == "open") & (ReviewCycle.closes_at <= now)))
-        .order_by(ReviewCycle.opens_at, ReviewCycle.id)).all()
+    cycles = queries.cycles_to_move(session, now)
     by_id = {c.id: c for c in cycles}
     result: dict[str, Any] = {"opened": [], "closed": [], "skipped": [], "failed": {}}
     broken: set[int] = set()
@@ -130,24 +113,10 @@ def open_and_close_cycles(session: Session, now: datetime) -> dict[str, Any]:
 
 # --- 2. reviewers with unsubmitted reviews ---------------------------------------------------------------
 
-def pending_reviews(session: Session, now: datetime, within: timedelta = schedule.REVIEW_FIRST_REMINDER):
-    """Unsubmitted, non-conflicted assignments of active reviewers in open cycles closing within `within`."""
-    return session.exec(
-        select(Assignment.cycle_id, Assignment.reviewer_id, Assignment.platform_id,
-               ReviewCycle.closes_at.label("closes_at"), ReviewCycle.name.label("cycle_name"),
-               Platform.code.label("platform_code"))
-        .join(ReviewCycle, ReviewCycle.id == Assignment.cycle_id)
-        .join(Platform, Platform.id == Assignment.platform_id)
-        .join(User, User.id == Assignment.reviewer_id)
-        .where(ReviewCycle.state == "open", ReviewCycle.closes_at > now, ReviewCycle.closes_at <= now + within,
-               Assignment.review_state != "submitted", Assignment.conflict_declared.is_(False),
-               User.active.is_(True))
-        .order_by(Assignment.cycle_id, Assignment.reviewer_id, Assignment.platform_id)).all()
-
-
 def remind_reviewers(session: Session, now: datetime) -> dict[str, Any]:
     """Once the close is within 7 days, and again within 1 day (the tightest window only)."""
-    reminders = schedule.reviewer_reminders(pending_reviews(session, now), now)
+    pending = queries.pending_reviews(session, now, within=schedule.REVIEW_FIRST_REMINDER)
+    reminders = schedule.reviewer_reminders(pending, now)
     created = notifications.notify(session, reminders, now=now, link_for=_reminder_link)
     return {"due": len(reminders), "created": len(created)}
 
@@ -156,29 +125,10 @@ def remind_reviewers(session: Session, now: datetime) -> dict[str, Any]:
 
 def report_missing_reviews(session: Session, now: datetime) -> dict[str, Any]:
     """Tell every active admin, once per closed cycle, which reviews were not submitted."""
-    closed_at = func.coalesce(ReviewCycle.closed_at, ReviewCycle.closes_at)
-    cycles = session.exec(
-        select(ReviewCycle)
-        .where(ReviewCycle.state.in_(("closed", "published")), closed_at <= now,
-               closed_at >= now - MISSING_REPORT_WINDOW)
-        .order_by(ReviewCycle.id)).all()
-    if not cycles:
+    items = queries.closed_cycles_with_missing_reviews(session, now, MISSING_REPORT_WINDOW)
+    if not items:
         return {"cycles": 0, "created": 0}
-    rows = session.exec(
-        select(Assignment.cycle_id, Assignment.reviewer_id, Assignment.platform_id,
-               User.display_name, Platform.code)
-        .join(User, User.id == Assignment.reviewer_id)
-        .join(Platform, Platform.id == Assignment.platform_id)
-        .where(Assignment.cycle_id.in_([c.id for c in cycles]), Assignment.review_state != "submitted",
-               Assignment.conflict_declared.is_(False))
-        .order_by(Assignment.cycle_id, Assignment.reviewer_id, Assignment.platform_id)).all()
-    missing: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for cycle_id, reviewer_id, platform_id, name, code in rows:
-        missing[cycle_id].append({"reviewer_id": reviewer_id, "platform_id": platform_id,
-                                  "reviewer_name": name, "platform_code": code})
-    items = [{"cycle_id": c.id, "cycle_name": c.name, "closes_at": c.closed_at or c.closes_at,
-              "missing": missing.get(c.id, [])} for c in cycles]
-    reminders = schedule.missing_after_close(items, _active_admin_ids(session))
+    reminders = schedule.missing_after_close(items, queries.active_admin_ids(session))
     created = notifications.notify(session, reminders, now=now, link_for=_reminder_link)
     return {"cycles": sum(1 for i in items if i["missing"]), "created": len(created)}
 
@@ -192,146 +142,47 @@ def remind_milestones(session: Session, now: datetime, *, escalate_after_days: i
     active are skipped. Works through the candidates in id batches (bounded memory and queries)."""
     today = schedule.shanghai_today(now)
     horizon = today + timedelta(days=schedule.MILESTONE_FIRST_REMINDER_DAYS)
-    admin_ids = _active_admin_ids(session)
+    admin_ids = queries.active_admin_ids(session)
     due = created = 0
     last_id = 0
     while True:
-        rows = session.exec(
-            select(Milestone.id, Milestone.project_id, Project.platform_id, Milestone.title, Milestone.due_on,
-                   Milestone.status, Project.status.label("project_status"),
-                   Project.title_zh.label("project_title"), Platform.code.label("platform_code"))
-            .join(Project, Project.id == Milestone.project_id)
-            .join(Platform, Platform.id == Project.platform_id)
-            .where(Milestone.id > last_id, Project.status == "active",
-                   Milestone.status.not_in(("done", "waived")), Milestone.due_on <= horizon)
-            .order_by(Milestone.id).limit(batch)).all()
-        if not rows:
+        items = queries.open_milestones_due_by(session, horizon, after_id=last_id, limit=batch)
+        if not items:
             break
-        last_id = rows[-1].id
-        platform_ids = {r.platform_id for r in rows}
-        operators: dict[int, list[int]] = defaultdict(list)
-        for user_id, platform_id in session.exec(
-                select(OperatorPlatform.user_id, OperatorPlatform.platform_id)
-                .join(User, User.id == OperatorPlatform.user_id)
-                .where(OperatorPlatform.platform_id.in_(platform_ids), User.active.is_(True),
-                       User.role == "operator")).all():
-            operators[platform_id].append(user_id)
-        items = [{**r._mapping, "operator_ids": operators.get(r.platform_id, [])} for r in rows]
+        last_id = items[-1]["id"]
         reminders = schedule.milestone_reminders(items, now, escalate_after_days, admin_ids=admin_ids)
         due += len(reminders)
         created += len(notifications.notify(session, reminders, now=now, link_for=_reminder_link))
-        if len(rows) < batch:
+        if len(items) < batch:
             break
     return {"due": due, "created": created}
 
 
 # --- 5. the daily digest ------------------------------------------------------------------------------------
 
-def _digest_lines(session: Session, users: dict[int, str], now: datetime) -> dict[int, tuple[list[str], list[str]]]:
-    """Per user: (zh lines, en lines) of what needs their attention; users with nothing are left out.
-    A fixed number of grouped queries, whatever the number of users."""
-    today = schedule.shanghai_today(now)
-    ids = list(users)
-    lines: dict[int, tuple[list[str], list[str]]] = defaultdict(lambda: ([], []))
-
-    def add(user_id: int, zh: str, en: str) -> None:
-        lines[user_id][0].append(zh)
-        lines[user_id][1].append(en)
-
-    reviewer_ids = [u for u, role in users.items() if role == "reviewer"]
-    if reviewer_ids:
-        for reviewer_id, n, closes in session.exec(
-                select(Assignment.reviewer_id, func.count(Assignment.id), func.min(ReviewCycle.closes_at))
-                .join(ReviewCycle, ReviewCycle.id == Assignment.cycle_id)
-                .where(Assignment.reviewer_id.in_(reviewer_ids), ReviewCycle.state == "open",
-                       ReviewCycle.closes_at > now, Assignment.review_state != "submitted",
-                       Assignment.conflict_declared.is_(False))
-                .group_by(Assignment.reviewer_id)).all():
-            if closes is not None and closes.tzinfo is None:
-                closes = closes.replace(tzinfo=timezone.utc)
-            when = schedule.to_shanghai(closes) if closes else None
-            when_text = f"{when:%Y-%m-%d %H:%M}" if when else ""
-            add(reviewer_id, f"待提交的评审：{n} 份（最早于 {when_text} 截止，北京时间）",
-                f"Reviews to submit: {n} (the first closes at {when_text}, Beijing time)")
-
-    operator_ids = [u for u, role in users.items() if role == "operator"]
-    if operator_ids:
-        horizon = today + timedelta(days=schedule.MILESTONE_FIRST_REMINDER_DAYS)
-        overdue = func.sum(case((Milestone.due_on < today, 1), else_=0))
-        soon = func.sum(case((Milestone.due_on >= today, 1), else_=0))
-        for user_id, n_overdue, n_soon in session.exec(
-                select(OperatorPlatform.user_id, overdue, soon)
-                .join(Project, Project.platform_id == OperatorPlatform.platform_id)
-                .join(Milestone, Milestone.project_id == Project.id)
-                .where(OperatorPlatform.user_id.in_(operator_ids), Project.status == "active",
-                       Milestone.status.not_in(("done", "waived")), Milestone.due_on <= horizon)
-                .group_by(OperatorPlatform.user_id)).all():
-            if n_soon:
-                add(user_id, f"14 天内到期的里程碑：{n_soon} 个", f"Milestones due within 14 days: {n_soon}")
-            if n_overdue:
-                add(user_id, f"已逾期的里程碑：{n_overdue} 个", f"Overdue milestones: {n_overdue}")
-
-    admin_ids = [u for u, role in users.items() if role == "admin"]
-    if admin_ids:
-        limit = today - timedelta(days=ESCALATE_AFTER_DAYS)
-        escalated = session.exec(
-            select(func.count(Milestone.id)).join(Project, Project.id == Milestone.project_id)
-            .where(Project.status == "active", Milestone.status.not_in(("done", "waived")),
-                   Milestone.due_on < limit)).one()
-        pending = session.exec(
-            select(func.count(Assignment.id)).join(ReviewCycle, ReviewCycle.id == Assignment.cycle_id)
-            .where(ReviewCycle.state == "open", ReviewCycle.closes_at > now,
-                   ReviewCycle.closes_at <= now + schedule.REVIEW_FIRST_REMINDER,
-                   Assignment.review_state != "submitted", Assignment.conflict_declared.is_(False))).one()
-        for admin_id in admin_ids:
-            if escalated:
-                add(admin_id, f"逾期超过 {ESCALATE_AFTER_DAYS} 天的里程碑：{escalated} 个",
-                    f"Milestones more than {ESCALATE_AFTER_DAYS} days overdue: {escalated}")
-            if pending:
-                add(admin_id, f"7 天内截止的评审周期中尚未提交的评审：{pending} 份",
-                    f"Reviews not yet submitted in cycles closing within 7 days: {pending}")
-
-    for user_id, n in session.exec(
-            select(Notification.recipient_id, func.count(Notification.id))
-            .where(Notification.recipient_id.in_(ids), Notification.read_at.is_(None),
-                   Notification.kind != schedule.ReminderKind.DAILY_DIGEST.value,
-                   Notification.created_at > now - timedelta(days=1), Notification.created_at <= now)
-            .group_by(Notification.recipient_id)).all():
-        add(user_id, f"过去 24 小时内的未读通知：{n} 条", f"Unread notifications from the last 24 hours: {n}")
-    return {k: v for k, v in lines.items() if v[0]}
-
-
 def send_digests(session: Session, now: datetime) -> dict[str, Any]:
-    """One digest a day (from 08:00 Beijing time) per active user who has something to report."""
-    users = dict(session.exec(select(User.id, User.role).where(User.active.is_(True))).all())
+    """One digest a day (from 08:00 Beijing time) per active user who has something to report: the counts
+    of ``queries.jobs.digest_counts``, which ``templates/mail/daily_digest.txt`` turns into lines."""
+    users = queries.active_user_roles(session)
     if not users:
         return {"due": 0, "created": 0}
-    last: dict[int, Any] = {}
-    for user_id, created_at in session.exec(
-            select(Notification.recipient_id, func.max(Notification.created_at))
-            .where(Notification.kind == schedule.ReminderKind.DAILY_DIGEST.value,
-                   Notification.created_at >= now - timedelta(days=2))
-            .group_by(Notification.recipient_id)).all():
-        if created_at is not None and created_at.tzinfo is None:
-            created_at = created_at.replace(tzinfo=timezone.utc)
-        last[user_id] = schedule.shanghai_today(created_at) if created_at else None
+    kind = schedule.ReminderKind.DAILY_DIGEST.value
+    last = {user_id: schedule.shanghai_today(at)
+            for user_id, at in queries.last_digest_dates(session, kind, since=now - timedelta(days=2)).items()}
     due = schedule.digest_due(last, users, now)
     if not due:
         return {"due": 0, "created": 0}
-    lines = _digest_lines(session, {r.recipient_id: users[r.recipient_id] for r in due}, now)
+    counts = queries.digest_counts(
+        session, {r.recipient_id: users[r.recipient_id] for r in due}, now, today=schedule.shanghai_today(now),
+        due_soon_days=schedule.MILESTONE_FIRST_REMINDER_DAYS, escalate_after_days=ESCALATE_AFTER_DAYS,
+        closing_within=schedule.REVIEW_FIRST_REMINDER, digest_kind=kind)
+    windows = {"due_soon_days": schedule.MILESTONE_FIRST_REMINDER_DAYS, "escalate_after_days": ESCALATE_AFTER_DAYS,
+               "closing_within_days": schedule.REVIEW_FIRST_REMINDER.days}
+    digests = [replace(r, context={**r.context, **windows, **counts[r.recipient_id]}) for r in due
+               if any(counts[r.recipient_id][name] for name in queries.DIGEST_COUNTS)]  # nothing to report: none
     link = _link(("notifications.index", {}))
-    items = []
-    for reminder in due:
-        if reminder.recipient_id not in lines:
-            continue  # nothing to report: no digest
-        zh, en = lines[reminder.recipient_id]
-        fields = reminder.notification_fields()
-        fields["body_zh"] += "\n" + "\n".join(f"· {line}" for line in zh)
-        fields["body_en"] += "\n" + "\n".join(f"· {line}" for line in en)
-        fields["link"] = link
-        items.append(fields)
-    created = notifications.create_many(session, items, now=now)
-    return {"due": len(items), "created": len(created)}
+    created = notifications.notify(session, digests, now=now, link_for=lambda _r: link)
+    return {"due": len(digests), "created": len(created)}
 
 
 # --- 6. the outbox -------------------------------------------------------------------------------------------

@@ -9,18 +9,22 @@ The feed holds, by role:
   assignment;
 - admins: the opening and closing of every cycle not yet closed.
 
-Texts are in the user's preferred language; times are UTC instants (calendar apps show local time).
+Texts are gettext in the user's preferred language (``force_locale``), English msgids with the Chinese in
+the catalog; times are UTC instants (calendar apps show local time).
 """
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from flask_babel import force_locale, gettext as _
 from icalendar import Calendar, Event
 from sqlmodel import Session, select
 
 from .. import security
+from ..i18n import pick
 from ..models import Assignment, Milestone, OperatorPlatform, Platform, Project, ReviewCycle, User, utcnow
 from . import audit
+from .texts import locale_of, series
 
 FEED_PAST_DAYS = 365  # overdue milestones stay visible for a year
 FEED_MAX_EVENTS = 5000
@@ -64,10 +68,6 @@ def user_for_token(session: Session, token: str | None) -> User | None:
 
 # --- the feed ----------------------------------------------------------------------------------------
 
-def _en(user: User) -> bool:
-    return str(user.preferred_lang or "").startswith("en")
-
-
 def _event(uid: str, summary: str, description: str, now: datetime, *, day: date | None = None,
            moment: datetime | None = None, url: str = "") -> Event:
     event = Event()
@@ -100,18 +100,14 @@ def milestone_events(session: Session, user: User, now: datetime, base_url: str 
         .where(OperatorPlatform.user_id == user.id, Project.status == "active",
                Milestone.status.not_in(("done", "waived")), Milestone.due_on >= since)
         .order_by(Milestone.due_on, Milestone.id).limit(FEED_MAX_EVENTS)).all()
-    en = _en(user)
     events = []
     for ms, title_zh, title_en, code in rows:
-        project = (title_en or title_zh) if en else title_zh
-        if en:
-            summary = f"Milestone due: {ms.title} ({code})"
-            description = f"Project: {project}\nPlatform: {code}\nStage: {ms.stage}"
-        else:
-            summary = f"里程碑到期：{ms.title}（{code}）"
-            description = f"项目：{project}\n平台：{code}\n阶段：{ms.stage}"
+        summary = _("Milestone due: %(title)s (%(code)s)", title=ms.title, code=code)
+        lines = [_("Project: %(project)s", project=pick(title_zh, title_en)), _("Platform: %(code)s", code=code),
+                 _("Stage: %(stage)s", stage=ms.stage)]
         if ms.deliverable:
-            description += ("\nDeliverable: " if en else "\n交付物：") + ms.deliverable
+            lines.append(_("Deliverable: %(deliverable)s", deliverable=ms.deliverable))
+        description = "\n".join(lines)
         url = f"{base_url}/projects/{ms.project_id}" if base_url else ""
         events.append(_event(f"milestone-{ms.id}", summary, description, now, day=ms.due_on, url=url))
     return events
@@ -125,7 +121,6 @@ def review_deadline_events(session: Session, user: User, now: datetime) -> list[
         .where(Assignment.reviewer_id == user.id, Assignment.conflict_declared.is_(False),
                ReviewCycle.state.in_(("draft", "open")))
         .order_by(ReviewCycle.closes_at, ReviewCycle.id, Platform.code)).all()
-    en = _en(user)
     cycles: dict[int, dict] = {}
     for cycle, _pid, code, state in rows:
         entry = cycles.setdefault(cycle.id, {"cycle": cycle, "codes": [], "pending": 0})
@@ -135,12 +130,9 @@ def review_deadline_events(session: Session, user: User, now: datetime) -> list[
     events = []
     for entry in cycles.values():
         cycle, codes, pending = entry["cycle"], entry["codes"], entry["pending"]
-        if en:
-            summary = f"Review deadline: {cycle.name}"
-            description = f"Platforms: {', '.join(codes)}\nNot yet submitted: {pending}"
-        else:
-            summary = f"评审截止：{cycle.name}"
-            description = f"平台：{'、'.join(codes)}\n尚未提交：{pending}"
+        summary = _("Review deadline: %(cycle)s", cycle=cycle.name)
+        description = "\n".join([_("Platforms: %(codes)s", codes=series(codes)),
+                                  _("Not yet submitted: %(n)d", n=pending)])
         events.append(_event(f"cycle-{cycle.id}-review-deadline-user-{user.id}", summary, description, now,
                              moment=cycle.closes_at))
     return events
@@ -149,27 +141,30 @@ def review_deadline_events(session: Session, user: User, now: datetime) -> list[
 def cycle_events(session: Session, user: User, now: datetime) -> list[Event]:
     cycles = session.exec(select(ReviewCycle).where(ReviewCycle.state.in_(("draft", "open")))
                           .order_by(ReviewCycle.opens_at, ReviewCycle.id)).all()
-    en = _en(user)
     events = []
     for cycle in cycles:
         if cycle.state == "draft":
-            summary = f"Cycle opens: {cycle.name}" if en else f"评审周期开启：{cycle.name}"
+            summary = _("Cycle opens: %(cycle)s", cycle=cycle.name)
             events.append(_event(f"cycle-{cycle.id}-opens", summary, "", now, moment=cycle.opens_at))
-        summary = f"Cycle closes: {cycle.name}" if en else f"评审周期截止：{cycle.name}"
+        summary = _("Cycle closes: %(cycle)s", cycle=cycle.name)
         events.append(_event(f"cycle-{cycle.id}-closes", summary, "", now, moment=cycle.closes_at))
     return events
 
 
 def build_feed(session: Session, user: User, *, now: datetime | None = None, base_url: str = "") -> bytes:
-    """The user's calendar as iCalendar bytes (RFC 5545)."""
-    now = now or utcnow()
+    """The user's calendar as iCalendar bytes (RFC 5545), its texts in the user's preferred language (the feed
+    is fetched by a calendar application, without the user's session)."""
+    with force_locale(locale_of(user.preferred_lang)):
+        return _feed(session, user, now=now or utcnow(), base_url=base_url)
+
+
+def _feed(session: Session, user: User, *, now: datetime, base_url: str) -> bytes:
     cal = Calendar()
     cal.add("prodid", "-//platform_mgr//concept-verification platforms//ZH-EN")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    name = "Platform programme" if _en(user) else "概念验证平台计划"
-    cal.add("x-wr-calname", name)
+    cal.add("x-wr-calname", _("Platform programme"))
     cal.add("x-wr-timezone", "Asia/Shanghai")
     if user.role == "operator":
         events = milestone_events(session, user, now, base_url)

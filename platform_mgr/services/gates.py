@@ -89,17 +89,12 @@ def _notify_requested(session: Session, user, project: Project, review: GateRevi
     admins = session.exec(select(User.id).where(User.role == "admin", User.active.is_(True))).all()
     recipients = set(_recipients(session, Gatekeeper, project.platform_id, "reviewer")) | set(admins)
     recipients.discard(getattr(user, "id", None))
-    stage = dg.Stage(project.stage)
-    items = [{
-        "recipient_id": uid, "kind": "gate_requested", "link": f"/projects/{project.id}",
-        "dedup_key": f"gate_requested:review={review.id}:user={uid}",
-        "subject_zh": f"阶段评审申请：{project.title_zh[:80]}（{stage.label('zh')}）",
-        "subject_en": f"Gate review requested: {(project.title_en or project.title_zh)[:80]} ({stage.label('en')})",
-        "body_zh": f"项目“{project.title_zh}”已完成{stage.label('zh')}阶段的必达里程碑，申请阶段评审，请决策。",
-        "body_en": f"Project “{project.title_en or project.title_zh}” has met the must-meet milestones of "
-                   f"{stage.label('en')} and asks for its gate review; please decide it.",
-    } for uid in sorted(recipients)]
-    notifications.create_many(session, items)
+    context = {"project_title_zh": project.title_zh, "project_title_en": project.title_en,
+               "stage": dg.Stage(project.stage)}  # texts: templates/mail/gate_requested.txt
+    notifications.notify(session, [
+        notifications.Message("gate_requested", uid, f"gate_requested:review={review.id}:user={uid}", context,
+                              link=f"/projects/{project.id}")
+        for uid in sorted(recipients)])
 
 
 def _notify_decided(session: Session, user, project: Project, review: GateReview) -> None:
@@ -111,19 +106,13 @@ def _notify_decided(session: Session, user, project: Project, review: GateReview
     if review.requested_by_id:
         recipients.add(review.requested_by_id)
     recipients.discard(getattr(user, "id", None))
-    decision = dg.Decision(review.decision)
-    stage = dg.Stage(review.from_stage)
-    items = [{
-        "recipient_id": uid, "kind": "gate_decided", "link": f"/projects/{project.id}",
-        "dedup_key": f"gate_decided:review={review.id}:user={uid}",
-        "subject_zh": f"阶段评审结果：{project.title_zh[:80]} — {decision.label('zh')}",
-        "subject_en": f"Gate decided: {(project.title_en or project.title_zh)[:80]} — {decision.label('en')}",
-        "body_zh": f"项目“{project.title_zh}”{stage.label('zh')}阶段评审的决定：{decision.label('zh')}。"
-                   f"{('理由：' + review.rationale) if review.rationale else ''}",
-        "body_en": f"The gate review of project “{project.title_en or project.title_zh}” out of {stage.label('en')} "
-                   f"was decided: {decision.label('en')}.{(' Rationale: ' + review.rationale) if review.rationale else ''}",
-    } for uid in sorted(recipients)]
-    notifications.create_many(session, items)
+    context = {"project_title_zh": project.title_zh, "project_title_en": project.title_en,
+               "stage": dg.Stage(review.from_stage), "decision": dg.Decision(review.decision),
+               "rationale": review.rationale or ""}  # texts: templates/mail/gate_decided.txt
+    notifications.notify(session, [
+        notifications.Message("gate_decided", uid, f"gate_decided:review={review.id}:user={uid}", context,
+                              link=f"/projects/{project.id}")
+        for uid in sorted(recipients)])
 
 
 def _clean_conditions(raw: Any) -> list[str]:

@@ -6,6 +6,11 @@ values), then inserts the rest with ``ON CONFLICT DO NOTHING`` (SQLite, PostgreS
 engine, one SAVEPOINT per row catching the IntegrityError — so two schedulers racing on the same key
 still leave exactly one row, and only the one that inserted it enqueues the e-mail.
 
+Callers say *what* to tell whom — a kind, a recipient, a dedup key and a context of plain values
+(``notify``: the scheduler's ``domain.schedule.Reminder`` values, or ``Message`` from other areas); the
+texts come from ``templates/mail/<kind>.txt``, rendered in Chinese and English (``services.texts``) into the
+notification's four text columns. Mail is sent bilingual, the recipient's language first (``services.mail``).
+
 Services flush; they never commit.
 """
 from __future__ import annotations
@@ -22,10 +27,22 @@ from sqlmodel import Session, select
 
 from ..errors import NotFound
 from ..models import Notification, User, utcnow
-from . import audit, mail
+from . import audit, mail, texts
 
 BATCH = 200
 TEXT_FIELDS = ("subject_zh", "subject_en", "body_zh", "body_en")
+
+
+@dataclass(frozen=True)
+class Message:
+    """A notification to be made: ``kind`` names its template, ``context`` holds the plain values the texts
+    are made from. (The scheduler's ``domain.schedule.Reminder`` has the same shape, without a link.)"""
+
+    kind: str
+    recipient_id: int
+    dedup_key: str
+    context: dict[str, Any]
+    link: str = ""
 
 
 @dataclass(frozen=True)
@@ -94,8 +111,8 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) ->
 
 def create_many(session: Session, items: Iterable[Mapping[str, Any]], *, now: datetime | None = None,
                 send_mail: bool | None = None, prechecked: bool = False) -> list[Created]:
-    """Create notifications from mappings with the Notification columns (``Reminder.notification_fields()``
-    plus an optional ``link``). Keys that exist are skipped (``prechecked``: the caller has just left them
+    """Create notifications from mappings with the Notification columns (texts included; ``notify`` makes
+    them from a kind and a context). Keys that exist are skipped (``prechecked``: the caller has just left them
     out). Each new one is queued for e-mail when mail is configured (``send_mail`` None: when MAIL_SERVER is
     set). Returns what was inserted."""
     now = now or utcnow()
@@ -126,20 +143,21 @@ def create(session: Session, *, recipient_id: int, kind: str, subject_zh: str, s
     return created[0] if created else None
 
 
-def notify(session: Session, reminders: Iterable[Any], *, now: datetime, link_for=None,
+def notify(session: Session, messages: Iterable[Any], *, now: datetime | None = None, link_for=None,
            send_mail: bool | None = None) -> list[Created]:
-    """Create the notifications of domain ``Reminder`` values; ``link_for(reminder)`` gives each one's link.
+    """Create the notifications of ``Message`` or domain ``Reminder`` values (anything with ``kind``,
+    ``recipient_id``, ``dedup_key`` and ``context``), their texts rendered from ``templates/mail/<kind>.txt``
+    in both languages. The link is ``link_for(message)`` when given, else the message's own ``link``.
     Keys that exist are left out before any text is rendered (a tick mostly finds everything sent already)."""
-    reminders = list(reminders)
-    seen = existing_keys(session, (r.dedup_key for r in reminders))
+    messages = list(messages)
+    seen = existing_keys(session, (m.dedup_key for m in messages))
+    fresh = [m for m in messages if m.dedup_key not in seen]
+    rendered = texts.render_many((m.kind, m.context) for m in fresh)
     items = []
-    for reminder in reminders:
-        if reminder.dedup_key in seen:
-            continue
-        fields = dict(reminder.notification_fields())
-        if link_for is not None:
-            fields["link"] = link_for(reminder) or ""
-        items.append(fields)
+    for message, text in zip(fresh, rendered):
+        link = link_for(message) if link_for is not None else getattr(message, "link", "")
+        items.append({"recipient_id": message.recipient_id, "kind": str(message.kind),
+                      "dedup_key": message.dedup_key, "link": link or "", **text.fields()})
     return create_many(session, items, now=now, send_mail=send_mail, prechecked=True)
 
 

@@ -29,6 +29,8 @@ def test_request_and_decision_notify_gatekeepers_admins_and_operators(api, make,
     for person in (gatekeeper, admin):
         [note] = _inbox(db, person)
         assert note.kind == "gate_requested" and "柔性电极" in note.subject_zh and note.link == f"/projects/{project.id}"
+        assert note.subject_zh.startswith("阶段评审申请：柔性电极（") and note.subject_zh.endswith("）")
+        assert note.subject_en.startswith("Gate review requested: 柔性电极 (")  # no English title: the Chinese one
     for person in (operator, colleague, stranger, other_gatekeeper):
         assert _inbox(db, person) == []
 
@@ -38,5 +40,7 @@ def test_request_and_decision_notify_gatekeepers_admins_and_operators(api, make,
     for person in (operator, colleague):
         decided = [n for n in _inbox(db, person) if n.kind == "gate_decided"]
         assert len(decided) == 1 and "通过" in decided[0].subject_zh and "Go" in decided[0].subject_en
+        assert decided[0].body_zh.endswith("的决定：通过。理由：材料齐全")
+        assert decided[0].body_en.endswith("was decided: Go. Rationale: 材料齐全")
     assert [n.kind for n in _inbox(db, gatekeeper)] == ["gate_requested"]  # the decider is not told
     assert _inbox(db, stranger) == []

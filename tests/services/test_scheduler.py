@@ -386,6 +386,45 @@ def test_digest_for_operators_and_admins(ctx, make, db):
     assert len(later) == 1 and "逾期超过 30 天的里程碑：1 个" in later[0].body_zh
 
 
+def test_digest_texts_follow_the_counts_in_both_languages(ctx, make, db):
+    _cycle, closes, late = _review_world(make)
+    run_tick(datetime(2026, 11, 28, 0, 5, tzinfo=UTC), only=["digest"])  # 08:05 Shanghai
+    [digest] = notes(db, "daily_digest")
+    assert digest.subject_zh == "每日摘要：2026年11月28日" and digest.subject_en == "Daily digest for 2026-11-28"
+    assert digest.body_zh.split("\n")[1:] == ["· 待提交的评审：2 份，最早于2026年12月1日 08:00（北京时间）截止"]
+    assert digest.body_en.split("\n")[1:] == [
+        "· Reviews to submit: 2; the first closes at 2026-12-01 08:00 (Beijing time, UTC+8)"]
+    assert digest.link == "/notifications/"
+
+
+def _digest_people(make, platform, cycle, n):
+    for _ in range(n):
+        make.assignment(cycle, make.reviewer(), platform)
+        make.operator(platform)
+        make.admin()
+
+
+def test_the_digest_job_reads_with_a_fixed_number_of_queries(ctx, app, make, db):
+    from platform_mgr.db import new_session
+
+    from ..web.test_query_counts import count_statements
+
+    platform = make.platform(code="CGT")
+    make.milestone(make.project(platform), due_on=date(2026, 12, 5))
+    make.milestone(make.project(platform), due_on=date(2026, 10, 1))  # long overdue: the admins hear of it
+    cycle = make.cycle(state="open", opens_at=utc(2026, 11, 1, 0), closes_at=utc(2026, 12, 1, 0))
+    counted = []
+    for day, people in ((27, 2), (28, 6)):
+        _digest_people(make, platform, cycle, people)
+        with new_session(write=True) as session, count_statements(app) as seen:
+            result = tasks.send_digests(session, datetime(2026, 11, day, 0, 5, tzinfo=UTC))
+            session.commit()
+        counted.append((result["created"], len(seen)))
+    (few, few_queries), (many, many_queries) = counted
+    assert (few, many) == (6, 24)  # everyone has something: reviewers, operators and admins alike
+    assert few_queries == many_queries, counted
+
+
 # --- the leader lock -----------------------------------------------------------------------------------------
 
 def test_a_second_scheduler_is_refused_while_the_leader_holds_the_lock(ctx, make, db):

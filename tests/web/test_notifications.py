@@ -199,6 +199,34 @@ def test_reviewer_feed_has_review_deadlines_in_english(app, client, auth, make, 
     assert "BCI, SIPH" in str(events[0]["description"]) and "Not yet submitted: 1" in str(events[0]["description"])
 
 
+def test_feed_texts_follow_the_users_language_not_the_address(app, client, auth, make, db):
+    platform = make.platform(code="BCI")
+    english = make.operator(platform, preferred_lang="en")
+    chinese = make.reviewer()
+    project = make.project(platform, title_zh="柔性电极", title_en="Flexible electrodes")
+    make.milestone(project, title="Animal study", stage="S1", deliverable="Report", due_on=date(2026, 12, 20))
+    cycle = make.cycle(state="open", name="2026年度评估")
+    make.assignment(cycle, chinese, platform)
+    make.assignment(cycle, chinese, make.platform(code="SIPH"), review_state="submitted")
+    feeds = {}
+    for user in (english, chinese):
+        auth.login(user.email)
+        url = _feed_url(client.post("/calendar/rotate", expect=200).get_data(as_text=True))
+        # the other language in the address changes nothing: a calendar application fetches it without a session
+        body = app.test_client().get(url.replace("http://localhost", "") + "?lang=" + ("zh" if user is english else "en"),
+                                     expect=200).data
+        feeds[user.id] = (Calendar.from_ical(body), _events(body))
+        client.post("/logout", expect=302)
+    cal, [event] = feeds[english.id]
+    assert str(cal["x-wr-calname"]) == "Platform programme"
+    assert str(event["summary"]) == "Milestone due: Animal study (BCI)"
+    assert str(event["description"]) == "Project: Flexible electrodes\nPlatform: BCI\nStage: S1\nDeliverable: Report"
+    cal, [event] = feeds[chinese.id]
+    assert str(cal["x-wr-calname"]) == "概念验证平台计划"
+    assert str(event["summary"]) == "评审截止：2026年度评估"
+    assert str(event["description"]) == "平台：BCI、SIPH\n尚未提交：1"
+
+
 def test_admin_feed_has_cycle_openings_and_closings(app, client, auth, make, db):
     make.cycle(state="draft", name="草稿周期")
     make.cycle(state="published", name="旧周期")
