@@ -113,7 +113,7 @@ def _init_extensions(app: Flask) -> None:
         from .i18n import parse_lang
 
         chosen = parse_lang(request.args.get("lang"))
-        if not chosen or request.blueprint in ("api", "api_docs"):
+        if not chosen or request.blueprint == "api":
             return
         g.lang = chosen
         flask_session["lang"] = chosen
@@ -143,8 +143,7 @@ def _register_blueprints(app: Flask) -> None:
     import importlib
     import importlib.util
 
-    from .api import bp as api_bp
-    from .api import docs_bp
+    from . import api
     from .extensions import csrf
 
     for area in WEB_AREAS:
@@ -153,9 +152,8 @@ def _register_blueprints(app: Flask) -> None:
             continue
         module = importlib.import_module(name)
         app.register_blueprint(module.bp)
-    csrf.exempt(api_bp)  # bearer tokens, no cookies: CSRF does not apply
-    app.register_blueprint(api_bp)
-    app.register_blueprint(docs_bp)
+    csrf.exempt(api.bp)  # bearer tokens, no cookies: CSRF does not apply
+    api.register(app)
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -183,9 +183,11 @@ def can_edit_self_assessment(actor: Actor, cycle: Any, platform: Any) -> bool:
     return cycle.state in ("draft", "open") and (actor.is_admin or is_operator_of(actor, platform))
 
 
-def can_view_self_assessment(actor: Actor, cycle: Any, platform: Any) -> bool:
+def can_view_self_assessment(actor: Actor, cycle: Any, platform: Any, *, assigned_in_cycle: bool) -> bool:
+    """A platform's self-assessment in a cycle: its operators, admins, and a reviewer assigned to the platform
+    in *this* cycle (``assigned_in_cycle``, which the caller looks up)."""
     pid = _platform_id(platform)
-    return actor.is_admin or is_operator_of(actor, pid) or (actor.is_reviewer and pid in actor.assigned_platform_ids)
+    return actor.is_admin or is_operator_of(actor, pid) or (actor.is_reviewer and assigned_in_cycle)
 
 
 def can_author_self_assessment(actor: Actor, platform: Any) -> bool:

@@ -1,25 +1,34 @@
-"""The JSON API under /api/v1: bearer tokens, one error format, pagination, OpenAPI.
+"""The JSON API under /api/v1: bearer tokens, one error format, pagination, OpenAPI at /api/openapi.json.
 
-Routes are declared with :func:`route`, which registers the Flask view and records
-the request/response models so ``/api/openapi.json`` is generated from the code.
+Each view is declared once with `spec.endpoint` (spectree): its rule, query and body models and its answer;
+the OpenAPI document is generated from those declarations (`spec.spec`).
 """
 from __future__ import annotations
+
+import importlib
+import importlib.util
 
 from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-docs_bp = Blueprint("api_docs", __name__, url_prefix="/api")
 
-import importlib  # noqa: E402
-import importlib.util  # noqa: E402
-
-from . import core  # noqa: E402,F401  (auth, errors, registry)
-
-# API modules, one per area; each registers its routes with core.route when imported
+# API modules, one per area; each declares its views with spec.endpoint when imported
 API_AREAS = ("me", "platforms", "projects", "audit", "cycles", "reviews", "eligibility", "exports", "notifications",
              "admin")
-for _area in API_AREAS:
-    if importlib.util.find_spec(f"{__name__}.{_area}") is not None:
-        importlib.import_module(f"{__name__}.{_area}")
 
-from . import openapi  # noqa: E402,F401
+
+def load_areas() -> None:
+    from . import core  # noqa: F401  (authentication and the error format)
+
+    for area in API_AREAS:
+        if importlib.util.find_spec(f"{__name__}.{area}") is not None:
+            importlib.import_module(f"{__name__}.{area}")
+
+
+def register(app) -> None:
+    """The blueprint and the document route on the app (after every area has declared its views)."""
+    from .spec import spec
+
+    load_areas()
+    app.register_blueprint(bp)
+    spec.register(app)

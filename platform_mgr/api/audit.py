@@ -6,43 +6,51 @@ own). Oldest first unless ``order=desc``.
 """
 from __future__ import annotations
 
-from flask import request
-from flask_babel import lazy_gettext as _l
+from typing import Annotated, Any, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from .. import permissions
 from ..db import get_session
-from ..errors import Invalid
+from ..inputs import DbInt, Text
+from ..loaders import require
 from ..queries import audit as q
-from .core import current_actor, int_arg, page_params, paginated, require, route
-from .projects_schemas import AuditEventOut
-from .serialise import fields
-
-EVENT_FIELDS = ("id", "occurred_at", "actor_id", "actor_label", "entity_type", "entity_id", "action", "before",
-                "after", "prev_hash", "hash")
+from .core import current_actor
+from .schemas import Instant
+from .spec import LongPageQuery, Order, endpoint, page_of
 
 
-@route("/audit", ["GET"], summary="Audit events (admin); a project's history includes its milestones, gate "
-       "reviews, outcomes and evidence", response=AuditEventOut, paginated=True,
-       query={"entity_type": "project|milestone|gate_review|outcome|evidence_file|platform|user|…",
-              "entity_id": "integer", "related": "true|false (projects: include child rows; default true)",
-              "order": "asc|desc (default asc)"})
-def audit_list():
+class AuditQuery(LongPageQuery):
+    model_config = ConfigDict(extra="ignore")
+
+    entity_type: Optional[Annotated[Text(40), StringConstraints(pattern=r"^[A-Za-z0-9_]+$")]] = Field(
+        default=None, description="project|milestone|gate_review|outcome|evidence_file|platform|user|…")
+    entity_id: Optional[DbInt] = None
+    related: bool = Field(default=True, description="projects: include the events of their child rows")
+    order: Order = Order.ASC
+
+
+class AuditEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    occurred_at: Instant
+    actor_id: Optional[int]
+    actor_label: str
+    entity_type: str
+    entity_id: Optional[int]
+    action: str
+    before: Optional[dict[str, Any]]
+    after: Optional[dict[str, Any]]
+    prev_hash: str
+    hash: str
+
+
+@endpoint("/audit", resp=AuditEventOut, paginated=True)
+def audit_list(query: AuditQuery):
+    """Audit events (admin); a project's history includes its milestones, gate reviews, outcomes and evidence"""
     require(permissions.can_view_audit(current_actor()))
-    page, per_page = page_params(default=50)
-    entity_type = (request.args.get("entity_type") or "").strip() or None
-    entity_id = int_arg("entity_id")
-    related_raw = (request.args.get("related") or "true").lower()
-    order = (request.args.get("order") or "asc").lower()
-    errors = {}
-    if related_raw not in ("true", "false", "1", "0"):
-        errors["related"] = _l("Enter true or false.")
-    if order not in ("asc", "desc"):
-        errors["order"] = _l("This value is not one of the allowed choices.")
-    if entity_type is not None and (len(entity_type) > 40 or not entity_type.replace("_", "").isalnum()):
-        errors["entity_type"] = _l("This value is not valid.")
-    if errors:
-        raise Invalid(_l("Please correct the marked fields."), fields=errors)
-    rows, total = q.list_events(get_session(), entity_type=entity_type, entity_id=entity_id,
-                                related=related_raw in ("true", "1"), newest_first=order == "desc", page=page,
-                                per_page=per_page)
-    return paginated([fields(ev, EVENT_FIELDS) for ev in rows], page, per_page, total)
+    rows, total = q.list_events(get_session(), entity_type=query.entity_type, entity_id=query.entity_id,
+                                related=query.related, newest_first=query.order is Order.DESC, page=query.page,
+                                per_page=query.per_page)
+    return page_of((AuditEventOut.model_validate(ev) for ev in rows), query, total)

@@ -1,60 +1,75 @@
 """GET /api/v1/cycles/{id}/eligibility (DESIGN §7): admins always (provisional while the cycle is
 open), everyone once the cycle is published; reasons only for the platforms the caller may see
 explained (admins all, an operator their own)."""
-from flask import jsonify, request
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Optional
+
+from pydantic import AfterValidator, ConfigDict, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from .. import permissions
 from ..db import get_session
+from ..enums import Grade, PlatformField, PlatformOrigin, Verdict
 from ..i18n import lang_code
-from ..queries import eligibility as eq
+from ..loaders import load_cycle
 from ..services import eligibility as svc
-from . import serialise
-from .core import current_actor, page_params, require, route
-from .eligibility_schemas import EligibilityListOut
+from .core import current_actor
+from .eligibility_schemas import EligibilityListOut, EligibilityRowOut, ReasonOut
+from .spec import PageQuery, endpoint
 
-FILTERS = {"verdict": "eligible|conditional|ineligible", "grade": "excellent|good|pass|fail|none",
-           "field": "platform field", "origin": "top_down|bottom_up", "page": "page number (1…)",
-           "per_page": "rows per page (1…500, default 100)", "lang": "zh|en: language of `detail`"}
+GRADE_FILTERS = (*Grade.values(), "none")
 
 
-def row_json(row: dict, *, provisional: bool, explained: bool, lang: str) -> dict:
-    reasons = []
-    if explained:
-        for r in row["reasons"]:
-            reasons.append({"rule": r["rule"], "passed": r["passed"],
-                            "detail": r["detail_en"] if lang == "en" else r["detail_zh"],
-                            "detail_zh": r["detail_zh"], "detail_en": r["detail_en"], "figures": r["figures"]})
-    return {
-        "platform_id": row["platform_id"], "code": row["code"], "name_zh": row["name_zh"], "name_en": row["name_en"],
-        "field": row["field"], "origin": row["origin"], "rank": row["rank"], "total": row["total"],
-        "grade": row["grade"], "verdict": row["verdict"], "tier": row["tier"], "award": row["award"],
-        "disputed": row["disputed"], "provisional": provisional, "n_reviews": row["n_reviews"],
-        "explained": explained, "reasons": reasons,
-    }
+def _grade_filter(value: str) -> str:
+    if value not in GRADE_FILTERS:
+        raise PydanticCustomError("enum", "not a grade")
+    return value
 
 
-@route("/cycles/<int:cycle_id>/eligibility", ["GET"], response=EligibilityListOut, query=FILTERS,
-       summary="Funding eligibility of a cycle: ranked rows with every rule's outcome (admin; everyone once "
-               "published; provisional while open)")
-def cycles_eligibility(cycle_id: int):
-    session = get_session()
+class EligibilityQuery(PageQuery):
+    model_config = ConfigDict(extra="ignore")
+
+    per_page: int = Field(default=100, ge=1, le=500)
+    verdict: Optional[Verdict] = None
+    grade: Optional[Annotated[str, AfterValidator(_grade_filter),
+                              WithJsonSchema({"type": "string", "enum": list(GRADE_FILTERS)})]] = Field(
+        default=None, description="a grade, or none: not graded")
+    field: Optional[PlatformField] = None
+    origin: Optional[PlatformOrigin] = None
+
+
+def row_out(row: dict, *, provisional: bool, explained: bool, lang: str) -> EligibilityRowOut:
+    reasons = [ReasonOut(rule=r["rule"], passed=r["passed"], detail=r["detail_en"] if lang == "en" else r["detail_zh"],
+                         detail_zh=r["detail_zh"], detail_en=r["detail_en"], figures=r["figures"])
+               for r in row["reasons"]] if explained else []
+    return EligibilityRowOut(
+        platform_id=row["platform_id"], code=row["code"], name_zh=row["name_zh"], name_en=row["name_en"],
+        field=row["field"], origin=row["origin"], rank=row["rank"], total=row["total"], grade=row["grade"],
+        verdict=row["verdict"], tier=row["tier"], award=row["award"], disputed=row["disputed"],
+        provisional=provisional, n_reviews=row["n_reviews"], explained=explained, reasons=reasons)
+
+
+def _may_see(cycle_id: int) -> dict:
+    return {"cycle": load_cycle(get_session(), current_actor(), cycle_id, need=permissions.can_view_results)}
+
+
+@endpoint("/cycles/<int:cycle_id>/eligibility", resp=EligibilityListOut, authorise=_may_see)
+def cycles_eligibility(cycle_id: int, cycle, query: EligibilityQuery):
+    """Funding eligibility of a cycle: ranked rows with every rule's outcome (admin; everyone once published; provisional while open)"""  # noqa: E501
     actor = current_actor()
-    cycle = eq.get_cycle_or_404(session, cycle_id)
-    require(permissions.can_view_results(actor, cycle))
-    page, per_page = page_params(default=100, maximum=500)
-    result = svc.get_eligibility(session, cycle)
-    rows = result.filtered(verdict=request.args.get("verdict") or None, grade=request.args.get("grade") or None,
-                           field=request.args.get("field") or None, origin=request.args.get("origin") or None)
+    result = svc.get_eligibility(get_session(), cycle)
+    rows = result.filtered(verdict=query.verdict, grade=query.grade, field=query.field, origin=query.origin)
     lang = lang_code()
-    items = [row_json(r, provisional=result.provisional,
-                      explained=permissions.can_view_platform_result(actor, cycle, r["platform_id"]), lang=lang)
-             for r in rows[(page - 1) * per_page: page * per_page]]
+    items = [row_out(r, provisional=result.provisional, lang=lang,
+                     explained=permissions.can_view_platform_result(actor, cycle, r["platform_id"]))
+             for r in query.slice(rows)]
     summary = result.summary
-    return jsonify({
-        "cycle_id": cycle.id, "state": cycle.state, "provisional": result.provisional,
-        "as_of": result.document["as_of"], "frozen_at": serialise.iso(result.frozen_at),
-        "payload_digest": result.payload_digest, "inputs_digest": result.inputs_digest,
-        "rubric_version": result.rubric_version, "rules": result.document["rules"], "budget": result.budget,
-        "awarded": summary["awarded"], "remaining": summary["remaining"],
-        "items": items, "page": page, "per_page": per_page, "total": len(rows),
-    })
+    frozen_at: Optional[datetime] = result.frozen_at
+    return EligibilityListOut(
+        cycle_id=cycle.id, state=cycle.state, provisional=result.provisional, as_of=result.document["as_of"],
+        frozen_at=frozen_at, payload_digest=result.payload_digest, inputs_digest=result.inputs_digest,
+        rubric_version=result.rubric_version, rules=result.document["rules"], budget=result.budget,
+        awarded=summary["awarded"], remaining=summary["remaining"], items=items, page=query.page,
+        per_page=query.per_page, total=len(rows))

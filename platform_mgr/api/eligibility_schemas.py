@@ -6,6 +6,7 @@ from typing import Any, Optional
 from pydantic import BaseModel
 
 from ..enums import CycleState, Grade, PlatformField, PlatformOrigin, RuleCode, Tier, Verdict
+from .schemas import Instant
 
 
 class ReasonOut(BaseModel):
@@ -42,7 +43,7 @@ class EligibilityListOut(BaseModel):
     state: CycleState
     provisional: bool
     as_of: str
-    frozen_at: Optional[str]
+    frozen_at: Optional[Instant]
     payload_digest: Optional[str]
     inputs_digest: str
     rubric_version: int

@@ -1,29 +1,39 @@
 """GET /api/v1/exports/{name}.{csv|xlsx}: the export registry over the API (DESIGN §7)."""
-from flask import request
+from __future__ import annotations
+
+from typing import Optional
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..db import get_session
 from ..exports import MIMETYPES
 from ..web.exports.download import resolve_table, send_table
-from .core import current_actor, route
-
-_QUERY = {"cycle": "cycle id (eligibility, results)", "platform": "platform id or code, or \"all\" for every platform (admin) (projects, milestones, outcomes)"}
-_SUMMARY = ("Download an export: eligibility|results (?cycle=), projects|milestones|outcomes (?platform=). "
-            "A closed cycle's lists are byte-for-byte reproducible and carry X-Content-SHA256.")
+from .core import current_actor
+from .spec import endpoint
 
 
-def _download(name: str, fmt: str):
-    table = resolve_table(get_session(), current_actor(), name, fmt, cycle=request.args.get("cycle"),
-                          platform=request.args.get("platform"))
+class ExportQuery(BaseModel):
+    """Which cycle or platform (read by the same resolver as the web's download buttons)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    cycle: Optional[str] = Field(default=None, description="cycle id (eligibility, results)")
+    platform: Optional[str] = Field(default=None, description="platform id or code, or \"all\" for every "
+                                                              "platform (admin) (projects, milestones, outcomes)")
+
+
+def _download(name: str, fmt: str, query: ExportQuery):
+    table = resolve_table(get_session(), current_actor(), name, fmt, cycle=query.cycle, platform=query.platform)
     return send_table(table, fmt)
 
 
-@route("/exports/<name>.csv", ["GET"], summary=_SUMMARY + " CSV: UTF-8 with BOM, streamed.", query=_QUERY,
-       binary="text/csv", endpoint="exports_csv")
-def exports_csv(name: str):
-    return _download(name, "csv")
+@endpoint("/exports/<name>.csv", binary=["text/csv"], name="exports_csv")
+def exports_csv(name: str, query: ExportQuery):
+    """Download an export as CSV (UTF-8 with BOM, streamed): eligibility|results (?cycle=), projects|milestones|outcomes (?platform=). A closed cycle's lists are byte-for-byte reproducible and carry X-Content-SHA256."""  # noqa: E501
+    return _download(name, "csv", query)
 
 
-@route("/exports/<name>.xlsx", ["GET"], summary=_SUMMARY, query=_QUERY, binary=MIMETYPES["xlsx"],
-       endpoint="exports_xlsx")
-def exports_xlsx(name: str):
-    return _download(name, "xlsx")
+@endpoint("/exports/<name>.xlsx", binary=[MIMETYPES["xlsx"]], name="exports_xlsx")
+def exports_xlsx(name: str, query: ExportQuery):
+    """Download an export as XLSX: eligibility|results (?cycle=), projects|milestones|outcomes (?platform=). A closed cycle's lists are byte-for-byte reproducible and carry X-Content-SHA256."""  # noqa: E501
+    return _download(name, "xlsx", query)

@@ -1,52 +1,68 @@
-from flask import jsonify
+"""Platforms: list and read (anyone who may see them), create and edit (admin)."""
+from __future__ import annotations
+
+from typing import Optional
+
+from pydantic import ConfigDict
 
 from .. import permissions
 from ..db import get_session
+from ..enums import PlatformField, PlatformStatus
+from ..inputs.platforms import PlatformCreate, PlatformUpdate
+from ..loaders import load_platform, require
 from ..queries import platforms as q
 from ..services import platforms as svc
-from . import serialise
-from .core import commit, current_actor, current_user_obj, page_params, paginated, parse_body, require, route
-from .schemas import PlatformCreate, PlatformOut, PlatformUpdate
+from .core import commit, current_actor, current_user_obj
+from .schemas import PlatformOut
+from .spec import PageQuery, endpoint, page_of
 
 
-@route("/platforms", ["GET"], summary="List platforms", response=PlatformOut, paginated=True,
-       query={"status": "active|suspended|delisted", "field": "platform field"})
-def platforms_list():
-    from flask import request
+class PlatformQuery(PageQuery):
+    model_config = ConfigDict(extra="ignore")
 
+    status: Optional[PlatformStatus] = None
+    field: Optional[PlatformField] = None
+
+
+def _out(session, platform) -> PlatformOut:
+    return PlatformOut.of(platform, q.project_counts(session, [platform.id]).get(platform.id, 0))
+
+
+@endpoint("/platforms", resp=PlatformOut, paginated=True)
+def platforms_list(query: PlatformQuery):
+    """List platforms"""
     require(permissions.can_list_platforms(current_actor()))
-    page, per_page = page_params()
-    rows, counts, total = q.list_platforms(get_session(), page=page, per_page=per_page,
-                                           status=request.args.get("status") or None,
-                                           field=request.args.get("field") or None)
-    return paginated([serialise.platform(p, counts.get(p.id, 0)) for p in rows], page, per_page, total)
+    rows, counts, total = q.list_platforms(get_session(), page=query.page, per_page=query.per_page,
+                                           status=query.status, field=query.field)
+    return page_of((PlatformOut.of(p, counts.get(p.id, 0)) for p in rows), query, total)
 
 
-@route("/platforms", ["POST"], summary="Create a platform (admin)", body=PlatformCreate, response=PlatformOut,
-       endpoint="platforms_create")
-def platforms_create():
-    require(permissions.can_manage_platforms(current_actor()))
-    body = parse_body(PlatformCreate)
-    platform = svc.create_platform(get_session(), current_user_obj(), body.model_dump())
+@endpoint("/platforms", "POST", resp=PlatformOut, status=201, name="platforms_create",
+          authorise=lambda: require(permissions.can_manage_platforms(current_actor())))
+def platforms_create(json: PlatformCreate):
+    """Create a platform (admin)"""
+    platform = svc.create_platform(get_session(), current_user_obj(), json)
     commit()
-    return jsonify(serialise.platform(platform, 0)), 201
+    return PlatformOut.of(platform, 0), 201
 
 
-@route("/platforms/<int:platform_id>", ["GET"], summary="A platform", response=PlatformOut)
+@endpoint("/platforms/<int:platform_id>", resp=PlatformOut)
 def platforms_detail(platform_id: int):
+    """A platform"""
     session = get_session()
-    platform = q.get_platform_or_404(session, platform_id)
-    require(permissions.can_view_platform(current_actor(), platform))
-    return jsonify(serialise.platform(platform, q.project_counts(session, [platform.id]).get(platform.id, 0)))
+    return _out(session, load_platform(session, current_actor(), platform_id))
 
 
-@route("/platforms/<int:platform_id>", ["PATCH"], summary="Update a platform (admin)", body=PlatformUpdate,
-       response=PlatformOut, endpoint="platforms_update")
-def platforms_update(platform_id: int):
+def _may_manage(platform_id: int) -> dict:
     session = get_session()
-    platform = q.get_platform_or_404(session, platform_id)
-    require(permissions.can_manage_platforms(current_actor()))
-    body = parse_body(PlatformUpdate)
-    svc.update_platform(session, current_user_obj(), platform, body.model_dump(exclude_unset=True))
+    return {"platform": load_platform(session, current_actor(), platform_id,
+                                      need=lambda a, _p: permissions.can_manage_platforms(a))}
+
+
+@endpoint("/platforms/<int:platform_id>", "PATCH", resp=PlatformOut, name="platforms_update", authorise=_may_manage)
+def platforms_update(platform_id: int, platform, json: PlatformUpdate):
+    """Update a platform (admin)"""
+    session = get_session()
+    svc.update_platform(session, current_user_obj(), platform, json)
     commit()
-    return jsonify(serialise.platform(platform, q.project_counts(session, [platform.id]).get(platform.id, 0)))
+    return _out(session, platform)

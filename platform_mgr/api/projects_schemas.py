@@ -1,57 +1,21 @@
-"""Request and response models of the project, milestone, evidence, gate-review, outcome and audit API."""
+"""Answers of the project, milestone, evidence, gate-review and outcome endpoints; each serialises itself
+from the rows (`of`). Their request bodies are `inputs.projects`."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Optional
+from collections.abc import Iterable
+from typing import Optional
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, WithJsonSchema
-from pydantic_core import PydanticCustomError
+from flask import url_for
+from pydantic import BaseModel
 
+from .. import clock
+from ..domain import gates as dg
 from ..enums import Decision, MilestoneStatus, OutcomeKind, ProjectStatus, SelectionMode, Stage
-from .schemas import Strict
-
-Trl = StrictInt
+from .schemas import Instant, Out
 
 
-def _not_waived(status: MilestoneStatus) -> MilestoneStatus:
-    if status is MilestoneStatus.WAIVED:
-        raise PydanticCustomError("enum", "a new milestone cannot be waived")
-    return status
-
-
-#: a new milestone's status: any but waived (waiving is an admin's decision on an existing milestone)
-NewMilestoneStatus = Annotated[MilestoneStatus, AfterValidator(_not_waived), WithJsonSchema(
-    {"type": "string", "enum": [m.value for m in MilestoneStatus if m is not MilestoneStatus.WAIVED]})]
-
-
-class ProjectCreate(Strict):
-    title_zh: str = Field(min_length=1, max_length=200)
-    title_en: str = Field(default="", max_length=200)
-    lead: str = Field(min_length=1, max_length=120)
-    source_institution: str = Field(default="", max_length=200)
-    demand_owner: str = Field(default="", max_length=200)
-    selection_mode: SelectionMode = SelectionMode.DIRECT
-    stage: Stage = Field(default=Stage.S0, description="a running project may be registered in a later stage")
-    trl_entry: Optional[Trl] = Field(default=None, ge=1, le=9)
-    budget: StrictInt = Field(default=0, ge=0, description="integer yuan")
-    started_on: Optional[dt.date] = None
-    apply_template: StrictBool = Field(default=True, description="copy the stage's template must-meet milestones")
-
-
-class ProjectUpdate(Strict):
-    version: StrictInt = Field(description="the version read; a stale one answers 409")
-    title_zh: Optional[str] = Field(default=None, min_length=1, max_length=200)
-    title_en: Optional[str] = Field(default=None, max_length=200)
-    lead: Optional[str] = Field(default=None, min_length=1, max_length=120)
-    source_institution: Optional[str] = Field(default=None, max_length=200)
-    demand_owner: Optional[str] = Field(default=None, max_length=200)
-    selection_mode: Optional[SelectionMode] = None
-    trl_entry: Optional[Trl] = Field(default=None, ge=1, le=9)
-    budget: Optional[StrictInt] = Field(default=None, ge=0)
-    started_on: Optional[dt.date] = None
-
-
-class ProjectOut(BaseModel):
+class ProjectOut(Out):
     id: int
     platform_id: int
     title_zh: str
@@ -66,18 +30,22 @@ class ProjectOut(BaseModel):
     trl_current: Optional[int]
     budget: int
     started_on: Optional[dt.date]
-    created_at: str
-    updated_at: str
+    created_at: Instant
+    updated_at: Instant
     version: int
     read_only: bool
     pending_gate_review_id: Optional[int] = None
 
+    @classmethod
+    def of(cls, project, pending_id: int | None = None) -> ProjectOut:
+        out = cls.model_validate({**{name: getattr(project, name) for name in cls.model_fields
+                                     if name not in ("read_only", "pending_gate_review_id")},
+                                  "read_only": project.status != ProjectStatus.ACTIVE,
+                                  "pending_gate_review_id": pending_id})
+        return out
 
-class ResumeBody(Strict):
-    version: Optional[StrictInt] = None
 
-
-class EvidenceOut(BaseModel):
+class EvidenceOut(Out):
     id: int
     milestone_id: Optional[int]
     outcome_id: Optional[int]
@@ -85,35 +53,17 @@ class EvidenceOut(BaseModel):
     content_type: str
     size_bytes: int
     sha256: str
-    uploaded_at: str
+    uploaded_at: Instant
     download_url: str
 
-
-class MilestoneCreate(Strict):
-    title: str = Field(min_length=1, max_length=200)
-    stage: Optional[Stage] = Field(default=None, description="default: the project's current stage")
-    due_on: dt.date
-    deliverable: str = Field(default="", max_length=1000)
-    is_gate_criterion: StrictBool = False
-    status: NewMilestoneStatus = MilestoneStatus.PLANNED
-    completed_on: Optional[dt.date] = None
-    trl_claimed: Optional[Trl] = Field(default=None, ge=1, le=9)
+    @classmethod
+    def of(cls, ev) -> EvidenceOut:
+        return cls(id=ev.id, milestone_id=ev.milestone_id, outcome_id=ev.outcome_id, original_name=ev.original_name,
+                   content_type=ev.content_type, size_bytes=ev.size_bytes, sha256=ev.sha256,
+                   uploaded_at=ev.uploaded_at, download_url=url_for("api.evidence_download", evidence_id=ev.id))
 
 
-class MilestoneUpdate(Strict):
-    version: StrictInt = Field(description="the version read; a stale one answers 409")
-    title: Optional[str] = Field(default=None, min_length=1, max_length=200)
-    stage: Optional[Stage] = None
-    due_on: Optional[dt.date] = None
-    deliverable: Optional[str] = Field(default=None, max_length=1000)
-    is_gate_criterion: Optional[StrictBool] = None
-    status: Optional[MilestoneStatus] = Field(default=None, description="waived: admin only, with waived_reason")
-    completed_on: Optional[dt.date] = None
-    trl_claimed: Optional[Trl] = Field(default=None, ge=1, le=9)
-    waived_reason: Optional[str] = Field(default=None, max_length=1000)
-
-
-class MilestoneOut(BaseModel):
+class MilestoneOut(Out):
     id: int
     project_id: int
     stage: Stage
@@ -130,34 +80,31 @@ class MilestoneOut(BaseModel):
     version: int
     evidence: list[EvidenceOut] = []
 
-
-class GateRequestBody(Strict):
-    note: str = Field(default="", max_length=2000)
-
-
-class GateDecisionBody(Strict):
-    decision: Decision
-    rationale: str = Field(default="", max_length=4000, description="required except for go")
-    conditions: list[str] = Field(default_factory=list, max_length=50,
-                                  description="conditional_go: titles of new must-meet milestones of the next stage")
-    conditions_due_on: Optional[dt.date] = Field(default=None, description="conditional_go; default today + 90 days")
-    rework_due_on: Optional[dt.date] = Field(default=None, description="recycle: the rework's due date (required)")
+    @classmethod
+    def of(cls, m, evidence: Iterable = (), today: dt.date | None = None) -> MilestoneOut:
+        today = today or clock.today()
+        return cls(id=m.id, project_id=m.project_id, stage=m.stage, title=m.title, deliverable=m.deliverable,
+                   due_on=m.due_on, status=m.status, completed_on=m.completed_on, trl_claimed=m.trl_claimed,
+                   is_gate_criterion=m.is_gate_criterion, waived_reason=m.waived_reason,
+                   overdue=dg.is_overdue(m.status, m.due_on, today), days_overdue=dg.days_overdue(m.status, m.due_on,
+                                                                                                   today),
+                   version=m.version, evidence=[EvidenceOut.of(ev) for ev in evidence])
 
 
-class GateReviewOut(BaseModel):
+class GateReviewOut(Out):
     id: int
     project_id: int
     from_stage: Stage
     to_stage: Optional[Stage]
     requested_by_id: Optional[int]
-    requested_at: str
+    requested_at: Instant
     note: str
     decision: Optional[Decision]
     rationale: str
     conditions: list[str]
     rework_due_on: Optional[dt.date]
     decided_by_id: Optional[int]
-    decided_at: Optional[str]
+    decided_at: Optional[Instant]
 
 
 class GateDecisionOut(BaseModel):
@@ -165,17 +112,7 @@ class GateDecisionOut(BaseModel):
     project: ProjectOut
 
 
-class OutcomeCreate(Strict):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
-
-    kind: OutcomeKind
-    counterparty: str = Field(min_length=1, max_length=200)
-    amount: StrictInt = Field(default=0, ge=0, description="integer yuan")
-    occurred_on: dt.date = Field(alias="date", description="ISO 8601; not in the future")
-    note: str = Field(default="", max_length=2000)
-
-
-class OutcomeOut(BaseModel):
+class OutcomeOut(Out):
     id: int
     project_id: int
     kind: OutcomeKind
@@ -183,19 +120,11 @@ class OutcomeOut(BaseModel):
     amount: int
     date: dt.date
     note: str
-    created_at: str
+    created_at: Instant
     evidence: list[EvidenceOut] = []
 
-
-class AuditEventOut(BaseModel):
-    id: int
-    occurred_at: str
-    actor_id: Optional[int]
-    actor_label: str
-    entity_type: str
-    entity_id: Optional[int]
-    action: str
-    before: Optional[dict[str, Any]]
-    after: Optional[dict[str, Any]]
-    prev_hash: str
-    hash: str
+    @classmethod
+    def of(cls, o, evidence: Iterable = ()) -> OutcomeOut:
+        return cls(id=o.id, project_id=o.project_id, kind=o.kind, counterparty=o.counterparty, amount=o.amount,
+                   date=o.occurred_on, note=o.note, created_at=o.created_at,
+                   evidence=[EvidenceOut.of(ev) for ev in evidence])

@@ -1,55 +1,26 @@
-"""Request and response models of the API (pydantic); they also generate the OpenAPI document."""
+"""Answers of the platform and caller endpoints (their request bodies are `inputs.platforms`)."""
 from __future__ import annotations
 
-from datetime import date
-from typing import Optional
+from datetime import date, datetime
+from typing import Annotated, Optional
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema
 
+from ..canonical import iso_utc
 from ..enums import PlatformField, PlatformOrigin, PlatformStatus, Role
 
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class ErrorBody(BaseModel):
-    code: str
-    message: str
-    fields: dict[str, str]
+#: an instant in an answer: always UTC, ``2026-11-16T02:00:00Z`` (whatever offset the row was written with)
+Instant = Annotated[datetime, PlainSerializer(iso_utc, return_type=str, when_used="json"),
+                    WithJsonSchema({"type": "string", "format": "date-time"})]
 
 
-class Error(BaseModel):
-    error: ErrorBody
+class Out(BaseModel):
+    """An answer read from a row's attributes."""
+
+    model_config = ConfigDict(from_attributes=True)
 
 
-class PlatformCreate(Strict):
-    code: str = Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9_-]+$")
-    name_zh: str = Field(min_length=1, max_length=200)
-    name_en: str = Field(min_length=1, max_length=200)
-    field: PlatformField
-    origin: PlatformOrigin
-    host_institution: str = Field(min_length=1, max_length=200)
-    status: PlatformStatus = PlatformStatus.ACTIVE
-    founded_on: Optional[date] = None
-    integrity_flag: bool = False
-    integrity_note: str = Field(default="", max_length=2000)
-
-
-class PlatformUpdate(Strict):
-    code: Optional[str] = Field(default=None, min_length=1, max_length=16, pattern=r"^[A-Za-z0-9_-]+$")
-    name_zh: Optional[str] = Field(default=None, min_length=1, max_length=200)
-    name_en: Optional[str] = Field(default=None, min_length=1, max_length=200)
-    field: Optional[PlatformField] = None
-    origin: Optional[PlatformOrigin] = None
-    host_institution: Optional[str] = Field(default=None, min_length=1, max_length=200)
-    status: Optional[PlatformStatus] = None
-    founded_on: Optional[date] = None
-    integrity_flag: Optional[bool] = None
-    integrity_note: Optional[str] = Field(default=None, max_length=2000)
-
-
-class PlatformOut(BaseModel):
+class PlatformOut(Out):
     id: int
     code: str
     name_zh: str
@@ -63,6 +34,20 @@ class PlatformOut(BaseModel):
     integrity_note: str
     project_count: int = 0
 
+    @classmethod
+    def of(cls, platform, project_count: int) -> PlatformOut:
+        out = cls.model_validate(platform)
+        out.project_count = project_count
+        return out
+
+
+class MyPlatform(BaseModel):
+    id: int
+    code: str
+    name_zh: str
+    name_en: str
+    relation: list[str]
+
 
 class MeOut(BaseModel):
     id: int
@@ -71,4 +56,4 @@ class MeOut(BaseModel):
     role: Role
     affiliation: str
     preferred_lang: str
-    platforms: list[dict]
+    platforms: list[MyPlatform]

@@ -6,8 +6,6 @@ from typing import Any, Iterable
 from ..canonical import iso  # noqa: F401  (re-exported: serialise.iso)
 
 
-
-
 def fields(obj: Any, names: Iterable[str]) -> dict[str, Any]:
     return {name: iso(getattr(obj, name)) for name in names}
 

@@ -6,10 +6,11 @@ uses the (entity_type, entity_id) index). Those events also carry ``project_id``
 """
 from __future__ import annotations
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, or_
 from sqlmodel import Session, select
 
 from ..models import AuditEvent, EvidenceFile, GateReview, Milestone, Outcome
+from .paging import paginate
 
 CHILD_TYPES = ("milestone", "gate_review", "outcome", "evidence_file")
 
@@ -48,8 +49,5 @@ def list_events(session: Session, *, entity_type: str | None = None, entity_id: 
             conds.append(own)
     elif entity_id is not None:
         conds.append(AuditEvent.entity_id == entity_id)
-    total = session.exec(select(func.count()).select_from(AuditEvent).where(*conds)).one()
     order = AuditEvent.id.desc() if newest_first else AuditEvent.id.asc()
-    rows = list(session.exec(select(AuditEvent).where(*conds).order_by(order)
-                             .offset((page - 1) * per_page).limit(per_page)).all())
-    return rows, total
+    return paginate(session, select(AuditEvent).where(*conds).order_by(order), page, per_page)

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, not_, or_
 from sqlmodel import Session, select
 
 from ..domain.eligibility import MilestoneFigures
-from ..errors import NotFound
 from ..i18n import SHANGHAI
+from .cycles import get_cycle_or_404  # noqa: F401  (eq.get_cycle_or_404)
 from ..models import (
     Assignment,
     EligibilitySnapshot,
@@ -31,13 +30,6 @@ from ..models import (
 # platform would punish the very decision the programme asks gatekeepers to take.
 EXCLUDED_PROJECT_STATUSES = ("killed", "withdrawn")
 PASSING_DECISIONS = ("go", "conditional_go")
-
-
-def get_cycle_or_404(session: Session, cycle_id: int) -> ReviewCycle:
-    cycle = session.get(ReviewCycle, cycle_id)
-    if cycle is None:
-        raise NotFound(_l("No such review cycle."))
-    return cycle
 
 
 def get_snapshot(session: Session, cycle_id: int) -> EligibilitySnapshot | None:

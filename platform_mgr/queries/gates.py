@@ -1,6 +1,8 @@
 """Read side of gates: gate reviews (history, pending queue) and gate templates."""
 from __future__ import annotations
 
+from typing import Any
+
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
@@ -24,6 +26,16 @@ def get_gate_review_or_404(session: Session, review_id: int) -> GateReview:
 def pending_review(session: Session, project_id: int) -> GateReview | None:
     return session.exec(select(GateReview).where(GateReview.project_id == project_id,
                                                  GateReview.decision.is_(None))).first()
+
+
+def stage_entries(reviews: list[GateReview], current_stage: str) -> dict[str, Any]:
+    """When the project entered each stage by a passing gate (its current stage: None when not by one),
+    from its gate history (newest first, as `list_gate_reviews` gives it)."""
+    entered: dict[str, Any] = {current_stage: None}
+    for r in reversed(reviews):  # oldest first
+        if r.decision in ("go", "conditional_go") and r.to_stage:
+            entered[r.to_stage] = r.decided_at
+    return entered
 
 
 def list_gate_reviews(session: Session, project_id: int) -> tuple[list[GateReview], dict[int, str]]:

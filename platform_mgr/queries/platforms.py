@@ -5,6 +5,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from ..errors import NotFound
+from .paging import paginate
 from ..models import Platform, Project
 
 
@@ -23,13 +24,10 @@ def list_platforms(session: Session, *, page: int = 1, per_page: int = 50, statu
                    field: str | None = None, ids: frozenset[int] | None = None):
     """One page of platforms with their project counts: two queries whatever the size."""
     q = select(Platform)
-    count_q = select(func.count()).select_from(Platform)
     for cond in ([Platform.status == status] if status else []) + ([Platform.field == field] if field else []) + (
             [Platform.id.in_(ids)] if ids is not None else []):
         q = q.where(cond)
-        count_q = count_q.where(cond)
-    total = session.exec(count_q).one()
-    rows = session.exec(q.order_by(Platform.code).offset((page - 1) * per_page).limit(per_page)).all()
+    rows, total = paginate(session, q.order_by(Platform.code), page, per_page)
     counts = project_counts(session, [p.id for p in rows])
     return rows, counts, total
 

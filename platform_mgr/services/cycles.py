@@ -17,7 +17,7 @@ gets `Conflict`.
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -28,6 +28,7 @@ from ..i18n import label
 from ..domain.eligibility import RuleSet, RuleSetError
 from ..messages import message_for
 from ..errors import Conflict, Invalid
+from ..inputs.cycles import CycleCreate, CycleUpdate
 from ..models import ReviewCycle, utcnow
 from . import audit
 from .rubrics import current_rubric, ensure_default_rubric, latest_rubric  # noqa: F401  (re-exported)
@@ -44,7 +45,6 @@ EDITABLE_BY_STATE = {
 }
 AUDIT_FIELDS = ("name", "window_start", "window_end", "opens_at", "closes_at", "budget", "rules", "state",
                 "rubric_id", "opened_at", "closed_at", "published_at")
-MAX_BUDGET = 10**12
 
 
 def clean_rules(raw: Any) -> dict[str, int]:
@@ -60,53 +60,14 @@ def clean_rules(raw: Any) -> dict[str, int]:
     return {name: getattr(rule_set, name) for name in names}
 
 
-def _aware(value: Any, field: str, errors: dict) -> datetime | None:
-    if not isinstance(value, datetime):
-        errors[field] = _l("Enter a date and time in ISO 8601.")
-        return None
-    if value.tzinfo is None:
-        errors[field] = _l("Give the time with its time zone offset.")
-        return None
-    return value
-
-
-def _validate(data: dict[str, Any], *, current: ReviewCycle | None) -> dict[str, Any]:
+def _check(clean: dict[str, Any], current: ReviewCycle | None) -> dict[str, Any]:
+    """The rules of a cycle's fields together: the rule overrides, the window's order, open before close."""
     errors: dict[str, Any] = {}
-    clean: dict[str, Any] = {}
-    for key, value in data.items():
-        if key not in FIELDS:
-            errors[key] = _l("Unknown field.")
-            continue
-        if key == "name":
-            value = (value or "").strip() if isinstance(value, str) else value
-            if not isinstance(value, str) or not value:
-                errors[key] = _l("This field is required.")
-            elif len(value) > 200:
-                errors[key] = _l("This value is too long.")
-        elif key in ("window_start", "window_end"):
-            if isinstance(value, datetime) or not isinstance(value, date):
-                errors[key] = _l("Enter a date as YYYY-MM-DD.")
-        elif key in ("opens_at", "closes_at"):
-            value = _aware(value, key, errors)
-        elif key == "budget":
-            if isinstance(value, bool) or not isinstance(value, int):
-                errors[key] = _l("Enter a whole number.")
-            elif value < 0:
-                errors[key] = _l("The budget cannot be negative.")
-            elif value > MAX_BUDGET:
-                errors[key] = _l("This value is too large.")
-        elif key == "rules":
-            try:
-                value = clean_rules(value)
-            except Invalid as exc:
-                errors.update(exc.fields)
-        clean[key] = value
-    if current is None:
-        for key in ("name", "window_start", "window_end", "opens_at", "closes_at"):
-            if key not in clean and key not in errors:
-                errors[key] = _l("This field is required.")
-    if errors:
-        raise Invalid(_l("Please correct the marked fields."), fields=errors)
+    if "rules" in clean:
+        try:
+            clean["rules"] = clean_rules(clean["rules"])
+        except Invalid as exc:
+            errors.update(exc.fields)
 
     def merged(key):
         return clean[key] if key in clean else getattr(current, key, None)
@@ -120,11 +81,9 @@ def _validate(data: dict[str, Any], *, current: ReviewCycle | None) -> dict[str,
     return clean
 
 
-def create_cycle(session: Session, actor, data: dict[str, Any]) -> ReviewCycle:
+def create_cycle(session: Session, actor, data: CycleCreate) -> ReviewCycle:
     """A draft cycle on the latest rubric version."""
-    clean = _validate(data, current=None)
-    clean.setdefault("budget", 0)
-    clean.setdefault("rules", {})
+    clean = _check(data.model_dump(), current=None)
     cycle = ReviewCycle(state="draft", rubric_id=current_rubric(session).id, **clean)
     session.add(cycle)
     session.flush()
@@ -138,11 +97,12 @@ def _check_version(cycle: ReviewCycle, version: int | None) -> None:
                        fields={"version": _l("Stale version.")})
 
 
-def update_cycle(session: Session, actor, cycle: ReviewCycle, data: dict[str, Any], *, version: int | None = None,
+def update_cycle(session: Session, actor, cycle: ReviewCycle, changes: CycleUpdate, *,
                  now: datetime | None = None) -> ReviewCycle:
-    """Edit what the cycle's state allows (see the module docstring); `version` guards against lost updates."""
+    """Edit what the cycle's state allows (see the module docstring); its version guards against lost updates."""
     now = now or utcnow()
-    _check_version(cycle, version)
+    _check_version(cycle, changes.version)
+    data = changes.model_dump(exclude_unset=True, exclude={"version"})
     allowed = EDITABLE_BY_STATE.get(cycle.state, frozenset())
     if not allowed:
         raise Conflict(_l("A closed or published cycle can no longer be edited."))
@@ -151,8 +111,7 @@ def update_cycle(session: Session, actor, cycle: ReviewCycle, data: dict[str, An
     if locked:
         raise Conflict(_l("The cycle is open: only the name, budget, rules and closing time may change."),
                        fields=locked)
-    data = {k: v for k, v in data.items() if k not in FIELDS or k in allowed}
-    clean = _validate(data, current=cycle)
+    clean = _check({k: v for k, v in data.items() if k in allowed}, current=cycle)
     if cycle.state == "open" and "closes_at" in clean and clean["closes_at"] != cycle.closes_at \
             and clean["closes_at"] <= now:
         raise Invalid(_l("Please correct the marked fields."),

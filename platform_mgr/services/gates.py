@@ -18,19 +18,13 @@ from ..domain import gates as dg
 from ..i18n import LazyLabel, in_both
 from ..messages import gate_check_message
 from ..errors import Conflict, Forbidden, Invalid
+from ..inputs.projects import GateDecision, GateRequest
+from ..inputs.projects import GateTemplateItem as TemplateItemInput
 from ..models import GateReview, GateTemplateItem, Milestone, Platform, Project, utcnow
 from ..queries import gates as gq
 from . import audit
-from .milestones import (
-    AUDIT_FIELDS as MILESTONE_AUDIT_FIELDS,
-    FIX,
-    apply_stage_template,
-    audit_child,
-    clean_text,
-    domain_error,
-    is_date,
-    is_int,
-)
+from .milestones import AUDIT_FIELDS as MILESTONE_AUDIT_FIELDS
+from .milestones import FIX, apply_stage_template, audit_child, domain_error
 from .projects import AUDIT_FIELDS as PROJECT_AUDIT_FIELDS
 
 CONDITION_DUE_DAYS = 90  # default due date of a conditional go's conditions
@@ -48,19 +42,15 @@ def gate_check(session: Session, project: Project) -> dg.GateCheck:
     return dg.can_request_gate(project.status, project.stage, [tuple(m) for m in milestones], pending)
 
 
-def request_gate_review(session: Session, user, project: Project, *, note: Any = "") -> GateReview:
+def request_gate_review(session: Session, user, project: Project, data: GateRequest) -> GateReview:
     """Ask for the gate out of the current stage; refused (409) while must-meet milestones are open,
     a review is pending, or the project is not active."""
-    if note is None:
-        note = ""
-    if not isinstance(note, str) or len(note.strip()) > 2000:
-        raise Invalid(FIX, fields={"note": _l("At most %(n)d characters.", n=2000)})
     check = gate_check(session, project)
     if not check.ok:
         raise Conflict(gate_check_message(check))
     target = dg.gate_target(project.stage)
     review = GateReview(project_id=project.id, from_stage=project.stage, to_stage=str(target) if target else None,
-                        requested_by_id=getattr(user, "id", None), note=note.strip())
+                        requested_by_id=getattr(user, "id", None), note=data.note)
     session.add(review)
     try:
         session.flush()
@@ -115,18 +105,7 @@ def _notify_decided(session: Session, user, project: Project, review: GateReview
         for uid in sorted(recipients)])
 
 
-def _clean_conditions(raw: Any) -> list[str]:
-    if raw is None:
-        return []
-    if isinstance(raw, str):
-        return [line for line in (part.strip() for part in raw.splitlines()) if line]
-    if not isinstance(raw, (list, tuple)):
-        raise Invalid(FIX, fields={"conditions": _l("Enter a list.")})
-    return list(raw)
-
-
-def decide_gate(session: Session, user, review: GateReview, project: Project, *, decision: Any, rationale: Any = "",
-                conditions: Any = (), rework_due_on: Any = None, conditions_due_on: Any = None,
+def decide_gate(session: Session, user, review: GateReview, project: Project, data: GateDecision, *,
                 today: date) -> dg.GateOutcome:
     """Record a gate decision and move the project as DESIGN §3 says.
 
@@ -142,27 +121,20 @@ def decide_gate(session: Session, user, review: GateReview, project: Project, *,
     if review.project_id != project.id or review.from_stage != project.stage:
         raise Conflict(_l("The project has moved on since this gate review was requested."))
 
+    dec, rework_due_on = data.decision, data.rework_due_on
     errors: dict[str, Any] = {}
-    try:
-        dec = dg.Decision(decision)
-    except ValueError:
-        raise Invalid(FIX, fields={"decision": _l("Unknown decision; use go, conditional_go, hold, recycle or kill.")}) \
-            from None
-    text = clean_text({"rationale": rationale}, "rationale", errors, required=dec is not dg.Decision.GO, max_len=4000)
-    for name, value in (("rework_due_on", rework_due_on), ("conditions_due_on", conditions_due_on)):
-        if value is not None and not is_date(value):
-            errors[name] = _l("Enter a date as YYYY-MM-DD.")
-    if dec is dg.Decision.RECYCLE and is_date(rework_due_on) and rework_due_on < today:
+    if dec is not dg.Decision.GO and not data.rationale:
+        errors["rationale"] = _l("This field is required.")
+    if dec is dg.Decision.RECYCLE and rework_due_on is not None and rework_due_on < today:
         errors["rework_due_on"] = _l("The rework due date may not lie in the past.")
     if errors:
         raise Invalid(FIX, fields=errors)
-    condition_titles = _clean_conditions(conditions)
 
     claimed = session.exec(select(Milestone.trl_claimed).where(
         Milestone.project_id == project.id, Milestone.stage == review.from_stage, Milestone.status == "done",
         Milestone.trl_claimed.is_not(None))).all()
     try:
-        outcome = dg.apply_decision(project.stage, project.status, dec, conditions=condition_titles,
+        outcome = dg.apply_decision(project.stage, project.status, dec, conditions=data.conditions,
                                     rework_due_on=rework_due_on if dec is dg.Decision.RECYCLE else None,
                                     current_trl=project.trl_current, claimed_trls=list(claimed))
     except dg.GateError as exc:
@@ -173,7 +145,7 @@ def decide_gate(session: Session, user, review: GateReview, project: Project, *,
     # conditional UPDATE: of two concurrent deciders only one finds the review still pending
     result = session.execute(
         update(GateReview).where(GateReview.id == review.id, GateReview.decision.is_(None))
-        .values(decision=str(dec), rationale=text or "", conditions=kept_conditions,
+        .values(decision=str(dec), rationale=data.rationale, conditions=kept_conditions,
                 rework_due_on=rework_due_on if dec is dg.Decision.RECYCLE else None,
                 decided_by_id=getattr(user, "id", None), gatekeeper_id=getattr(user, "id", None), decided_at=now)
         .execution_options(synchronize_session=False))
@@ -193,7 +165,7 @@ def decide_gate(session: Session, user, review: GateReview, project: Project, *,
     audit.record(session, user, "project", project.id, f"gate_{dec}", before,
                  {**audit.snapshot(project, PROJECT_AUDIT_FIELDS), "gate_review_id": review.id})
 
-    due_default = conditions_due_on if is_date(conditions_due_on) else today + timedelta(days=CONDITION_DUE_DAYS)
+    due_default = data.conditions_due_on or today + timedelta(days=CONDITION_DUE_DAYS)
     created = []
     for new in outcome.milestones_to_create:
         if new.reason == "rework":  # named in both languages: the title in Chinese, the English as deliverable
@@ -223,45 +195,19 @@ TEMPLATE_FIELDS = ("stage", "title_zh", "title_en", "deliverable_zh", "deliverab
 TEMPLATE_AUDIT_FIELDS = ("platform_id", "stage", "position") + TEMPLATE_FIELDS[1:]
 
 
-def _validate_template(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
-    errors: dict[str, Any] = {}
-    clean: dict[str, Any] = {}
-    for key in data:
-        if key not in TEMPLATE_FIELDS:
-            errors[key] = _l("Unknown field.")
-    if "stage" in data or not partial:
-        try:
-            clean["stage"] = str(dg.Stage(data.get("stage")))
-        except ValueError:
-            errors["stage"] = _l("Unknown stage; use one of S0, S1, S2, S3, S4.")
-    if "title_zh" in data or not partial:
-        clean["title_zh"] = clean_text(data, "title_zh", errors, required=True, max_len=200)
-    for key, max_len in (("title_en", 200), ("deliverable_zh", 500), ("deliverable_en", 500)):
-        if key in data:
-            clean[key] = clean_text(data, key, errors, required=False, max_len=max_len) or ""
-    if "due_days" in data:
-        value = data["due_days"]
-        if not is_int(value) or not 0 <= value <= 3650:
-            errors["due_days"] = _l("Enter a whole number of days from 0 to 3650.")
-        clean["due_days"] = value
-    if errors:
-        raise Invalid(FIX, fields=errors)
-    return clean
-
-
 def _next_position(session: Session, platform_id: int | None, stage: str) -> int:
     cond = GateTemplateItem.platform_id.is_(None) if platform_id is None else GateTemplateItem.platform_id == platform_id
     current = session.exec(select(func.max(GateTemplateItem.position)).where(cond, GateTemplateItem.stage == stage)).one()
     return 0 if current is None else current + 1
 
 
-def add_template_item(session: Session, user, platform: Platform | None, data: dict[str, Any]) -> GateTemplateItem:
+def add_template_item(session: Session, user, platform: Platform | None, data: TemplateItemInput) -> GateTemplateItem:
     """Add a must-meet item to the programme defaults (platform None) or to a platform's own template.
 
     A platform's first item for a stage starts its own template for that stage: the programme defaults
     of that stage are copied first, so adding never silently drops them.
     """
-    clean = _validate_template(data, partial=False)
+    clean = data.model_dump()
     platform_id = platform.id if platform is not None else None
     if platform_id is not None:
         _materialise_stage(session, user, platform, clean["stage"])
@@ -310,8 +256,8 @@ def reset_platform_template(session: Session, user, platform: Platform, stage: s
     return len(rows)
 
 
-def update_template_item(session: Session, user, item: GateTemplateItem, data: dict[str, Any]) -> GateTemplateItem:
-    clean = _validate_template(data, partial=True)
+def update_template_item(session: Session, user, item: GateTemplateItem, data: TemplateItemInput) -> GateTemplateItem:
+    clean = data.model_dump()
     before = audit.snapshot(item, TEMPLATE_AUDIT_FIELDS)
     if "stage" in clean and clean["stage"] != item.stage:
         item.position = _next_position(session, item.platform_id, clean["stage"])

@@ -14,17 +14,16 @@ from sqlmodel import Session
 
 from ..i18n import label
 from ..domain import gates as dg
-from ..domain.trl import validate_trl
 from ..domain.errors import DomainError
 from ..messages import message_for
 from ..errors import AppError, Conflict, Forbidden, Invalid
+from ..enums import MilestoneStatus
+from ..inputs.projects import MilestoneCompletion, MilestoneCreate, MilestoneUpdate, MilestoneWaiver
 from ..models import Milestone, Project
 from ..queries import gates as gq
 from . import audit
 
 FIX = _l("Please correct the marked fields.")
-MILESTONE_FIELDS = ("title", "stage", "due_on", "deliverable", "is_gate_criterion", "status", "completed_on",
-                    "trl_claimed")
 AUDIT_FIELDS = ("project_id", "stage", "title", "deliverable", "due_on", "status", "completed_on", "trl_claimed",
                 "is_gate_criterion", "waived_reason", "version")
 
@@ -56,91 +55,6 @@ def audit_child(session: Session, user, entity_type: str, entity_id: int, action
     audit.record(session, user, entity_type, entity_id, action, before, after)
 
 
-def clean_text(data: dict, key: str, errors: dict, *, required: bool, max_len: int) -> str | None:
-    """Strip a text value; record an error when it is required and empty or too long."""
-    value = data.get(key)
-    if value is None:
-        if required:
-            errors[key] = _l("This field is required.")
-        return None if not required else ""
-    if not isinstance(value, str):
-        errors[key] = _l("Enter text.")
-        return None
-    value = value.strip()
-    if required and not value:
-        errors[key] = _l("This field must not be empty.")
-    elif len(value) > max_len:
-        errors[key] = _l("At most %(n)d characters.", n=max_len)
-    return value
-
-
-def is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def is_date(value: Any) -> bool:
-    from datetime import datetime
-
-    return isinstance(value, date) and not isinstance(value, datetime)
-
-
-def _choice(value: Any, enum_cls) -> bool:
-    try:
-        enum_cls(value)
-    except ValueError:
-        return False
-    return True
-
-
-# --- validation -------------------------------------------------------------------------------------
-
-def validate_milestone(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
-    errors: dict[str, Any] = {}
-    clean: dict[str, Any] = {}
-    for key in data:
-        if key not in MILESTONE_FIELDS:
-            errors[key] = _l("Unknown field.")
-    if "title" in data or not partial:
-        clean["title"] = clean_text(data, "title", errors, required=True, max_len=dg.MAX_TITLE_LENGTH)
-    if "deliverable" in data:
-        clean["deliverable"] = clean_text(data, "deliverable", errors, required=False, max_len=1000) or ""
-    if "stage" in data:
-        if not _choice(data["stage"], dg.Stage):
-            errors["stage"] = _l("Unknown stage; use one of S0, S1, S2, S3, S4.")
-        else:
-            clean["stage"] = str(dg.Stage(data["stage"]))
-    if "due_on" in data or not partial:
-        if not is_date(data.get("due_on")):
-            errors["due_on"] = _l("Enter a date as YYYY-MM-DD.")
-        else:
-            clean["due_on"] = data["due_on"]
-    if "completed_on" in data:
-        if data["completed_on"] is not None and not is_date(data["completed_on"]):
-            errors["completed_on"] = _l("Enter a date as YYYY-MM-DD.")
-        else:
-            clean["completed_on"] = data["completed_on"]
-    if "status" in data:
-        if not _choice(data["status"], dg.MilestoneStatus):
-            errors["status"] = _l("Unknown status; use planned, in_progress or done.")
-        else:
-            clean["status"] = str(dg.MilestoneStatus(data["status"]))
-    if "trl_claimed" in data:
-        value = data["trl_claimed"]
-        if value is not None:
-            try:
-                validate_trl(value)
-            except ValueError:
-                errors["trl_claimed"] = _l("TRL is a whole number from 1 to 9.")
-        clean["trl_claimed"] = value
-    if "is_gate_criterion" in data:
-        if not isinstance(data["is_gate_criterion"], bool):
-            errors["is_gate_criterion"] = _l("Enter true or false.")
-        clean["is_gate_criterion"] = bool(data["is_gate_criterion"])
-    if errors:
-        raise Invalid(FIX, fields=errors)
-    return clean
-
-
 def _require_editable(project: Project) -> None:
     if not dg.milestones_editable(project.status):
         raise Conflict(_l("Milestones cannot change while the project's status is “%(status)s”.",
@@ -156,25 +70,19 @@ def _completion(status: str, completed_on: date | None, today: date) -> date | N
 
 # --- use cases ---------------------------------------------------------------------------------------
 
-def add_milestone(session: Session, user, project: Project, data: dict[str, Any], *, today: date,
+def add_milestone(session: Session, user, project: Project, data: MilestoneCreate, *, today: date,
                   reason: str = "planned") -> Milestone:
     """Plan a milestone (past due dates allowed); it may be registered as already done."""
     _require_editable(project)
-    data = dict(data)
-    data.setdefault("stage", project.stage)
-    clean = validate_milestone(data, partial=False)
-    status = clean.get("status") or "planned"
-    if status == "waived":
-        raise Invalid(FIX, fields={"status": _l("Only a commission officer can waive a milestone, with a reason.")})
-    completed_on = clean.get("completed_on")
-    if completed_on is not None and "status" not in data:
-        status = "done"
-    if completed_on is not None and status != "done":
+    status = data.status
+    if data.completed_on is not None and "status" not in data.model_fields_set:
+        status = MilestoneStatus.DONE
+    if data.completed_on is not None and status is not MilestoneStatus.DONE:
         raise Invalid(FIX, fields={"completed_on": _l("Only a done milestone has a completion date.")})
-    milestone = Milestone(project_id=project.id, stage=clean["stage"], title=clean["title"],
-                          deliverable=clean.get("deliverable", ""), due_on=clean["due_on"], status=status,
-                          completed_on=_completion(status, completed_on, today), trl_claimed=clean.get("trl_claimed"),
-                          is_gate_criterion=clean.get("is_gate_criterion", False))
+    milestone = Milestone(project_id=project.id, stage=data.stage or project.stage, title=data.title,
+                          deliverable=data.deliverable, due_on=data.due_on, status=status,
+                          completed_on=_completion(status, data.completed_on, today), trl_claimed=data.trl_claimed,
+                          is_gate_criterion=data.is_gate_criterion)
     session.add(milestone)
     session.flush()
     audit_child(session, user, "milestone", milestone.id, "create", project.id, None,
@@ -182,12 +90,15 @@ def add_milestone(session: Session, user, project: Project, data: dict[str, Any]
     return milestone
 
 
-def update_milestone(session: Session, user, milestone: Milestone, project: Project, data: dict[str, Any], *,
-                     version: Any, today: date) -> Milestone:
-    """Edit a milestone carrying the client's version (stale → 409, nothing written)."""
-    check_version(milestone, version)
+def update_milestone(session: Session, user, milestone: Milestone, project: Project, changes: MilestoneUpdate, *,
+                     today: date) -> Milestone:
+    """Edit a milestone carrying the client's version (stale → 409, nothing written); only the fields sent
+    change. Waiving is `waive_milestone`."""
+    check_version(milestone, changes.version)
     _require_editable(project)
-    clean = validate_milestone(data, partial=True)
+    clean = changes.model_dump(exclude_unset=True, exclude={"version", "waived_reason"})
+    if changes.waived_reason is not None:
+        raise Invalid(FIX, fields={"waived_reason": _l("Give a reason only when waiving.")})
     errors: dict[str, Any] = {}
     is_admin = bool(getattr(user, "is_admin", False))
     new_status = clean.get("status", milestone.status)
@@ -225,31 +136,27 @@ def update_milestone(session: Session, user, milestone: Milestone, project: Proj
     return milestone
 
 
-def complete_milestone(session: Session, user, milestone: Milestone, project: Project, *, version: Any,
-                       today: date, completed_on: date | None = None, trl_claimed: int | None = None) -> Milestone:
-    data: dict[str, Any] = {"status": "done", "completed_on": completed_on or today}
-    if trl_claimed is not None:
-        data["trl_claimed"] = trl_claimed
-    return update_milestone(session, user, milestone, project, data, version=version, today=today)
+def complete_milestone(session: Session, user, milestone: Milestone, project: Project, data: MilestoneCompletion, *,
+                       today: date) -> Milestone:
+    """Mark a milestone done on the given date (default today), with the TRL its evidence shows."""
+    fields = {"version": data.version, "status": MilestoneStatus.DONE, "completed_on": data.completed_on or today}
+    if data.trl_claimed is not None:
+        fields["trl_claimed"] = data.trl_claimed
+    return update_milestone(session, user, milestone, project, MilestoneUpdate(**fields), today=today)
 
 
-def waive_milestone(session: Session, user, milestone: Milestone, project: Project, *, reason: Any,
-                    version: Any = None) -> Milestone:
+def waive_milestone(session: Session, user, milestone: Milestone, project: Project, data: MilestoneWaiver) -> Milestone:
     """An admin waives a milestone, giving a reason (the project must be active)."""
     if not getattr(user, "is_admin", False):
         raise Forbidden(_l("Only a commission officer can waive a milestone."))
-    if version is not None:
-        check_version(milestone, version)
+    if data.version is not None:
+        check_version(milestone, data.version)
     _require_editable(project)
-    if not isinstance(reason, str) or not reason.strip():
-        raise Invalid(FIX, fields={"waived_reason": _l("Give the reason for the waiver.")})
-    if len(reason.strip()) > 1000:
-        raise Invalid(FIX, fields={"waived_reason": _l("At most %(n)d characters.", n=1000)})
     if milestone.status in ("done", "waived"):
         raise Conflict(_l("Only an open milestone can be waived."))
     before = audit.snapshot(milestone, AUDIT_FIELDS)
     milestone.status = "waived"
-    milestone.waived_reason = reason.strip()
+    milestone.waived_reason = data.waived_reason
     milestone.completed_on = None
     session.add(milestone)
     session.flush()

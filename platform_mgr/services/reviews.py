@@ -17,13 +17,12 @@ from ..domain.rubric import ScoreError, collect_score_errors, criteria_by_code, 
 from ..domain.errors import DomainError
 from ..messages import message_for
 from ..errors import Conflict, Invalid
+from ..inputs.cycles import ReviewPut
 from ..models import Assignment, Criterion, ReviewCycle, Score, utcnow
 from ..queries.scores import load_criteria
 from . import audit
 from .assignments import lock_cycle_state
 
-MAX_COMMENT = 10_000
-MAX_CONFLICT_NOTE = 1000
 
 
 def parse_review_scores(criteria, scores: Mapping[str, Any], *, complete: bool) -> dict[str, int]:
@@ -60,15 +59,16 @@ def _state(assignment: Assignment, scores: dict[str, int]) -> dict:
             "conflict_note": assignment.conflict_note, "comment": assignment.comment, "scores": dict(sorted(scores.items()))}
 
 
-def save_review(session: Session, user, cycle: ReviewCycle, assignment: Assignment, *, scores: Mapping[str, Any],
-                comment: str = "", conflict: bool = False, conflict_note: str = "", submit: bool = False,
-                version: int | None = None, now: datetime | None = None) -> Assignment:
-    """Replace the review's scores, comment and conflict declaration; `submit` locks it.
+def save_review(session: Session, user, cycle: ReviewCycle, assignment: Assignment, data: ReviewPut, *,
+                now: datetime | None = None) -> Assignment:
+    """Replace the review's scores, comment and conflict declaration; ``data.submit`` locks it.
 
     Submitting needs every criterion scored, unless a conflict is declared (then the scores do not count).
-    `version` (the assignment's) guards against a lost update from another tab or client.
+    ``data.version`` (the assignment's) guards against a lost update from another tab or client.
     """
     now = now or utcnow()
+    version, conflict, submit = data.version, data.conflict, data.submit
+    comment, conflict_note = data.comment, data.conflict_note
     if version is not None and version != assignment.version:
         raise Conflict(_l("This record was changed by someone else. Reload and try again."),
                        fields={"version": _l("Stale version.")})
@@ -79,17 +79,7 @@ def save_review(session: Session, user, cycle: ReviewCycle, assignment: Assignme
     if assignment.review_state == "submitted":
         raise Conflict(_l("This review has been submitted and is locked."))
     criteria, _codes = load_criteria(session, cycle.rubric_id)
-    conflict = bool(conflict)
-    tenths = parse_review_scores(criteria, scores, complete=bool(submit) and not conflict)
-    errors = {}
-    comment = (comment or "").strip()
-    conflict_note = (conflict_note or "").strip()
-    if len(comment) > MAX_COMMENT:
-        errors["comment"] = _l("This value is too long.")
-    if len(conflict_note) > MAX_CONFLICT_NOTE:
-        errors["conflict_note"] = _l("This value is too long.")
-    if errors:
-        raise Invalid(_l("Please correct the marked fields."), fields=errors)
+    tenths = parse_review_scores(criteria, data.scores, complete=submit and not conflict)
 
     rows = {c.code: c for c in session.exec(select(Criterion).where(Criterion.rubric_id == cycle.rubric_id)).all()}
     existing = {s.criterion_id: s for s in session.exec(select(Score).where(Score.assignment_id == assignment.id)).all()}

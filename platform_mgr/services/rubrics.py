@@ -8,22 +8,19 @@ or deleted once created (scores point at their criteria).
 """
 from __future__ import annotations
 
-import re
-from typing import Any, Iterable
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from ..domain.rubric import DEFAULT_RUBRIC_V1, DEFAULT_RUBRIC_VERSION, Dimension, ScoreError, parse_points
-from ..messages import message_for
+from ..domain.rubric import DEFAULT_RUBRIC_V1, DEFAULT_RUBRIC_VERSION
 from ..errors import Conflict, Invalid
+from ..inputs.cycles import RubricCreate
 from ..models import Criterion, ReviewCycle, Rubric
 from . import audit
 
-CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,9}$")
-MAX_CRITERIA = 40
 
 
 def latest_rubric(session: Session) -> Rubric | None:
@@ -53,61 +50,23 @@ def current_rubric(session: Session) -> Rubric:
     return latest_rubric(session) or ensure_default_rubric(session)
 
 
-def _clean_criteria(rows: Iterable[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    errors: dict[str, Any] = {}
-    clean: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    dimensions = {str(d) for d in Dimension}
-    for i, row in enumerate(rows):
-        prefix = f"criteria.{i}"
-        code = str(row.get("code") or "").strip().upper()
-        if not code:
-            errors[f"{prefix}.code"] = _l("This field is required.")
-        elif not CODE_RE.match(code):
-            errors[f"{prefix}.code"] = _l("Use capital letters and digits, starting with a letter (at most 10).")
-        elif code in seen:
-            errors[f"{prefix}.code"] = _l("This code is used twice.")
-        seen.add(code)
-        dimension = str(row.get("dimension") or "")
-        if dimension not in dimensions:
-            errors[f"{prefix}.dimension"] = _l("This value is not one of the allowed choices.")
-        try:
-            max_tenths = parse_points(row.get("max_points"), field=f"{prefix}.max_points")
-            if max_tenths <= 0 or max_tenths > 1000:
-                errors[f"{prefix}.max_points"] = _l("The maximum must be above 0 and at most 100 points.")
-        except ScoreError as exc:
-            errors[f"{prefix}.max_points"] = message_for(exc)
-            max_tenths = 0
-        names = {}
-        for key, limit in (("name_zh", 200), ("name_en", 200), ("guidance_zh", 5000), ("guidance_en", 5000)):
-            value = str(row.get(key) or "").strip()
-            if key.startswith("name") and not value:
-                errors[f"{prefix}.{key}"] = _l("This field is required.")
-            elif len(value) > limit:
-                errors[f"{prefix}.{key}"] = _l("This value is too long.")
-            names[key] = value
-        clean.append(dict(code=code, dimension=dimension, max_tenths=max_tenths, position=i, **names))
-    return clean, errors
-
-
-def create_rubric_version(session: Session, actor, *, name: str, criteria: list[dict[str, Any]]) -> Rubric:
-    """A new rubric version (latest + 1) with `criteria` (code, dimension, max_points, names, guidance).
+def create_rubric_version(session: Session, actor, data: RubricCreate) -> Rubric:
+    """A new rubric version (latest + 1) with its criteria (code, dimension, max_points, names, guidance).
 
     Draft cycles move to it; open and later cycles keep the version they opened with.
     """
-    name = (name or "").strip()
+    name = data.name
+    seen: set[str] = set()
     errors: dict[str, Any] = {}
-    if len(name) > 200:
-        errors["name"] = _l("This value is too long.")
-    rows = list(criteria or [])
-    if not rows:
-        errors["criteria"] = _l("A rubric needs at least one criterion.")
-    elif len(rows) > MAX_CRITERIA:
-        errors["criteria"] = _l("Too many items.")
-    clean, crit_errors = _clean_criteria(rows[:MAX_CRITERIA])
-    errors.update(crit_errors)
+    for i, criterion in enumerate(data.criteria):
+        if criterion.code in seen:
+            errors[f"criteria.{i}.code"] = _l("This code is used twice.")
+        seen.add(criterion.code)
     if errors:
         raise Invalid(_l("Please correct the marked fields."), fields=errors)
+    clean = [dict(code=c.code, dimension=c.dimension, max_tenths=c.max_tenths, position=i, name_zh=c.name_zh,
+                  name_en=c.name_en, guidance_zh=c.guidance_zh, guidance_en=c.guidance_en)
+             for i, c in enumerate(data.criteria)]
     current = session.exec(select(func.max(Rubric.version))).one() or 0
     rubric = Rubric(version=current + 1, name=name or f"v{current + 1}", created_by_id=getattr(actor, "id", None))
     session.add(rubric)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -18,13 +18,13 @@ from sqlmodel import Session
 
 from ..i18n import label
 from ..errors import Conflict, Invalid
+from ..inputs.cycles import SelfAssessmentPut
 from ..models import EvidenceFile, Platform, ReviewCycle, SelfAssessment, utcnow
 from ..queries.cycles import get_self_assessment, self_assessment_files
 from . import audit
 from .assignments import lock_cycle_state
 
 NARRATIVES = ("verification", "service", "operating")
-MAX_NARRATIVE = 8000
 MAX_FILES = 20
 EDITABLE_STATES = ("draft", "open")
 SUBDIR = "self_assessments"
@@ -57,29 +57,15 @@ def get_or_create(session: Session, cycle: ReviewCycle, platform: Platform) -> S
     return sa
 
 
-def save_self_assessment(session: Session, actor, cycle: ReviewCycle, platform: Platform, *,
-                         data: dict[str, Any], version: int | None = None,
+def save_self_assessment(session: Session, actor, cycle: ReviewCycle, platform: Platform, data: SelfAssessmentPut, *,
                          now: datetime | None = None) -> SelfAssessment:
-    """Write the narratives given in `data` (verification / service / operating)."""
+    """Write the narratives sent (verification / service / operating; null clears one); ``data.version``
+    (0 when none exists yet) guards against a lost update."""
     now = now or utcnow()
     _require_editable(session, cycle)
-    errors = {}
-    clean = {}
-    for key, value in data.items():
-        if key not in NARRATIVES:
-            errors[key] = _l("Unknown field.")
-            continue
-        if value is None:
-            value = ""
-        if not isinstance(value, str):
-            errors[key] = _l("Enter text.")
-            continue
-        value = value.replace("\r\n", "\n").strip()
-        if len(value) > MAX_NARRATIVE:
-            errors[key] = _l("At most %(n)d characters.", n=MAX_NARRATIVE)
-        clean[key] = value
-    if errors:
-        raise Invalid(_l("Please correct the marked fields."), fields=errors)
+    version = data.version
+    clean = {key: (value or "").replace("\r\n", "\n")
+             for key, value in data.model_dump(exclude_unset=True, exclude={"version"}).items()}
     existing = get_self_assessment(session, cycle.id, platform.id)
     if version is not None and (existing.version if existing is not None else 0) != version:
         raise Conflict(_l("This record was changed by someone else. Reload and try again."),

@@ -1,37 +1,35 @@
-"""Small helpers every blueprint uses: the current actor, permission checks, form errors."""
+"""What every blueprint shares: the current actor and permission checks (`loaders`), and the form ceremony.
+
+A page that changes something follows one path, `submit`: the form checks what only a form can (CSRF, the
+types of its fields), the use case's input model checks the rest (the same model the API validates its JSON
+with), the service acts, the view commits once and redirects; a refusal rolls back and shows the form again
+with every field's error in the reader's language and the status that says why (422, 409, 413).
+"""
 from __future__ import annotations
 
-from flask import abort, flash, g, request
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from flask import flash, redirect, request
 from flask_babel import gettext as _
-from flask_login import current_user
+from pydantic import BaseModel
+from wtforms import HiddenField
 
 from ..db import get_session
-from ..errors import AppError
-from ..permissions import ANONYMOUS, Actor
-from ..queries.access import load_actor
+from ..errors import AppError, Conflict, Invalid, TooLarge
+from ..inputs import validated
+from ..loaders import actor, require  # noqa: F401  (the one load-and-authorise, shared with the API)
+
+#: refusals a form shows again (anything else goes to the error page)
+REFUSED = (Invalid, Conflict, TooLarge)
 
 
-def actor() -> Actor:
-    """The permissions Actor of the current request (web session or API token)."""
-    if "actor" not in g:
-        user = getattr(g, "api_user", None)
-        if user is None and current_user and current_user.is_authenticated:
-            user = current_user._get_current_object()
-        g.actor = load_actor(get_session(), user) if user is not None else ANONYMOUS
-    return g.actor
-
-
-def require(allowed: bool) -> None:
-    """Stop with 401 (anonymous) or 403 unless the permission holds."""
-    if not allowed:
-        abort(401 if not actor().authenticated else 403)
-
-
-def apply_errors(form, error: AppError) -> None:
-    """Put a service's field errors onto a WTForms form, and flash the summary."""
+def apply_errors(form, error: AppError, field_for: Callable[[str], str] | None = None) -> None:
+    """Put a refusal's field errors onto a WTForms form (``field_for`` maps an input's field name to the
+    form's), and flash the summary."""
     unplaced = []
     for name, message in error.fields.items():
-        field = getattr(form, name, None)
+        field = getattr(form, (field_for(name) if field_for else name).split(".", 1)[0], None)
         if field is not None and hasattr(field, "errors"):
             errors = list(field.errors) if field.errors else []
             errors.append(str(message))
@@ -43,10 +41,56 @@ def apply_errors(form, error: AppError) -> None:
         flash(text, "danger")
 
 
+def mark_required(form, model: type[BaseModel]) -> None:
+    """Show as required (label, ``required`` attribute) the form fields the input model requires."""
+    for name, info in model.model_fields.items():
+        field = getattr(form, name, None)
+        if field is not None and hasattr(field, "flags") and info.is_required():
+            field.flags.required = True
+
+
+def form_input(form, model: type[BaseModel], data: Mapping[str, Any] | None = None) -> BaseModel:
+    """The input model from a form: the form fields the model has, then ``data`` (what the page adds)."""
+    values = {}
+    for name in model.model_fields:
+        field = getattr(form, name, None)
+        if field is not None:  # a hidden field left empty (no version yet) reads as None
+            values[name] = None if isinstance(field, HiddenField) and field.data == "" else field.data
+    values.update(data or {})
+    return validated(model, values)
+
+
+def submit(form, action: Callable[[Any], Any], *, render: Callable[[], Any], message: str,
+           then: Callable[[Any], str], model: type[BaseModel] | None = None, data: Mapping[str, Any] | None = None,
+           field_for: Callable[[str], str] | None = None):
+    """The form ceremony. GET: the page (200). POST: the form's own checks, the input ``model`` made from it
+    (plus ``data``), ``action(input)`` (a service call), one commit, the ``message`` flashed and a redirect to
+    ``then(result)``; a refusal: roll back, the errors on the form, the page again with the refusal's status.
+    ``render()`` draws the page as it stands when it is called. Without a ``model``, ``action(None)`` makes its
+    own input (``inputs.validated``); ``field_for`` names the form field of an input's field."""
+    if model is not None:
+        mark_required(form, model)
+    if request.method != "POST":
+        return render(), 200
+    if not form.validate_on_submit():
+        return render(), 422
+    session = get_session()
+    try:
+        result = action(form_input(form, model, data) if model is not None else None)
+        session.commit()
+    except REFUSED as exc:
+        session.rollback()
+        apply_errors(form, exc, field_for)
+        return render(), exc.status
+    flash(message, "success")
+    return redirect(then(result))
+
+
 MAX_PAGE = 1_000_000  # keeps OFFSET within the database's integers
 
 
 def page_args(default_per_page: int = 25, max_per_page: int = 100) -> tuple[int, int]:
+    """A list page's ``?page=&per_page=``: out-of-range or malformed values fall back (a page never fails)."""
     try:
         page = min(MAX_PAGE, max(1, int(request.args.get("page", 1))))
     except (TypeError, ValueError):

@@ -126,7 +126,11 @@ def test_numbers_beyond_the_columns_range_are_422_naming_the_field(api, make):
     platform = make.platform()
     res = client.patch(f"/api/v1/platforms/{platform.id}", json={"founded_on": None, "integrity_note": "x",
                                                                  "status": "active", "extra": {"deep": [BIG]}})
-    assert res.status_code == 422 and "extra.deep.0" in res.get_json()["error"]["fields"]
+    assert res.status_code == 422 and res.get_json()["error"]["fields"] == {"extra": "未知字段。"}  # refused first
+    project = make.project(platform)
+    res = client.patch(f"/api/v1/projects/{project.id}", json={"version": 1, "budget": BIG})
+    assert res.status_code == 422 and res.get_json()["error"]["fields"] == {
+        "budget": f"请输入 {-(BIG - 1)} 至 {BIG - 1} 之间的整数。"}
 
 
 def test_null_for_a_text_field_clears_it_and_null_for_a_flag_is_refused(api, make, db):

@@ -309,7 +309,7 @@ def test_outcomes(api, world, make, db):
     assert listed["total"] == 1 and listed["items"][0]["amount"] == 3_000_000
     future = (shanghai_today() + timedelta(days=3)).isoformat()
     for bad, field in (({"amount": -5}, "amount"), ({"kind": "gift"}, "kind"), ({"counterparty": " "}, "counterparty"),
-                       ({"date": future}, "occurred_on"), ({"date": "2026-04-31"}, "date")):
+                       ({"date": future}, "date"), ({"date": "2026-04-31"}, "date")):  # named as sent
         response = op.post(f"/api/v1/projects/{project.id}/outcomes", json={**body, **bad})
         assert response.status_code == 422, (bad, response.get_json())
         assert field in _fields(response), (bad, _fields(response))

@@ -5,6 +5,8 @@ from datetime import date, datetime, timedelta, timezone
 from fractions import Fraction
 
 import pytest
+
+from platform_mgr.inputs.cycles import RubricCreate
 from sqlalchemy import event
 from sqlmodel import select
 
@@ -128,11 +130,11 @@ def test_draft_cycles_follow_the_latest_rubric_until_they_open(make, session):
     draft = session.get(ReviewCycle, make.cycle().id)
     criteria = [{"code": "A1", "dimension": "service", "max_points": "50", "name_zh": "甲", "name_en": "A"},
                 {"code": "B1", "dimension": "operating", "max_points": "50", "name_zh": "乙", "name_en": "B"}]
-    v2 = rubrics.create_rubric_version(session, None, name="v2", criteria=criteria)
+    v2 = rubrics.create_rubric_version(session, None, RubricCreate(name="v2", criteria=criteria))
     session.refresh(draft)
     assert draft.rubric_id == v2.id
     svc.open_cycle(session, None, draft, now=NOW)
-    v3 = rubrics.create_rubric_version(session, None, name="v3", criteria=criteria)
+    v3 = rubrics.create_rubric_version(session, None, RubricCreate(name="v3", criteria=criteria))
     session.refresh(draft)
     assert (draft.rubric_id, v3.version) == (v2.id, 3)
     assert v1.id != v2.id

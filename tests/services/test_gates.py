@@ -4,6 +4,18 @@ import zipfile
 from datetime import date, timedelta
 
 import pytest
+
+from platform_mgr.inputs.projects import (
+    GateDecision,
+    GateRequest,
+    MilestoneCompletion,
+    MilestoneCreate,
+    MilestoneUpdate,
+    OutcomeCreate,
+    ProjectCreate,
+    ProjectUpdate,
+    Resume,
+)
 from sqlmodel import select
 
 from platform_mgr.db import get_engine, new_session
@@ -64,7 +76,7 @@ def _ready(make, platform, stage="S1", **kw):
 
 def _request(tx, project_id, user_id):
     with tx() as s:
-        review = gate_svc.request_gate_review(s, s.get(User, user_id), s.get(Project, project_id))
+        review = gate_svc.request_gate_review(s, s.get(User, user_id), s.get(Project, project_id), GateRequest())
         s.flush()
         return review.id
 
@@ -73,7 +85,7 @@ def _decide(tx, review_id, user_id, **kw):
     with tx() as s:
         review = s.get(GateReview, review_id)
         return gate_svc.decide_gate(s, s.get(User, user_id), review, s.get(Project, review.project_id),
-                                    today=TODAY, **kw)
+                                    GateDecision(**kw), today=TODAY)
 
 
 def test_concurrent_gate_requests_answer_409(make, w, tx, monkeypatch):
@@ -99,7 +111,7 @@ def test_two_deciders_only_one_wins(make, w, tx):
     with pytest.raises(Conflict):
         with tx() as s:
             s.add_all([late_review, late_project, late_user])
-            gate_svc.decide_gate(s, late_user, late_review, late_project, decision="go", today=TODAY)
+            gate_svc.decide_gate(s, late_user, late_review, late_project, GateDecision(decision="go"), today=TODAY)
     with tx() as s:
         assert s.get(Project, project.id).status == "killed"
         assert s.get(GateReview, review_id).decision == "kill"
@@ -146,27 +158,27 @@ def test_recycle_hold_resume_and_kill(make, w, tx):
     with tx() as s:
         m = s.get(Milestone, rework_id)
         milestone_svc.complete_milestone(s, s.get(User, w["op"].id), m, s.get(Project, project.id),
-                                         version=m.version, today=TODAY)
+                                         MilestoneCompletion(version=m.version), today=TODAY)
     review_id = _request(tx, project.id, w["op"].id)
     _decide(tx, review_id, w["gk"].id, decision="hold", rationale="等待需求方")
     with pytest.raises(Conflict):
         with tx() as s:
             milestone_svc.add_milestone(s, s.get(User, w["op"].id), s.get(Project, project.id),
-                                        {"title": "x", "due_on": TODAY}, today=TODAY)
+                                        MilestoneCreate(title="x", due_on=TODAY), today=TODAY)
     with pytest.raises(Conflict):
         with tx() as s:
             held = s.get(Project, project.id)
-            project_svc.update_project(s, s.get(User, w["op"].id), held, {"lead": "x"}, version=held.version)
+            project_svc.update_project(s, s.get(User, w["op"].id), held, ProjectUpdate(lead="x", version=held.version))
     with tx() as s:
-        project_svc.resume_project(s, s.get(User, w["admin"].id), s.get(Project, project.id))
+        project_svc.resume_project(s, s.get(User, w["admin"].id), s.get(Project, project.id), Resume())
     review_id = _request(tx, project.id, w["op"].id)
     _decide(tx, review_id, w["admin"].id, decision="kill", rationale="终止")
     attempts = [
-        lambda s, p: project_svc.resume_project(s, s.get(User, w["admin"].id), p),
-        lambda s, p: outcome_svc.record_outcome(s, None, p, {"kind": "licence", "counterparty": "x", "amount": 1,
-                                                            "occurred_on": TODAY}, today=TODAY),
-        lambda s, p: gate_svc.request_gate_review(s, None, p),
-        lambda s, p: milestone_svc.add_milestone(s, None, p, {"title": "x", "due_on": TODAY}, today=TODAY),
+        lambda s, p: project_svc.resume_project(s, s.get(User, w["admin"].id), p, Resume()),
+        lambda s, p: outcome_svc.record_outcome(s, None, p, OutcomeCreate(kind="licence", counterparty="x", amount=1,
+                                                                          occurred_on=TODAY)),
+        lambda s, p: gate_svc.request_gate_review(s, None, p, GateRequest()),
+        lambda s, p: milestone_svc.add_milestone(s, None, p, MilestoneCreate(title="x", due_on=TODAY), today=TODAY),
     ]
     for attempt in attempts:
         with pytest.raises(Conflict):
@@ -182,7 +194,8 @@ def test_stale_milestone_version_changes_nothing(make, w, tx):
     with pytest.raises(Conflict) as exc:
         with tx() as s:
             milestone_svc.update_milestone(s, s.get(User, w["op"].id), s.get(Milestone, m.id),
-                                           s.get(Project, project.id), {"title": "新"}, version=7, today=TODAY)
+                                           s.get(Project, project.id), MilestoneUpdate(title="新", version=7),
+                                           today=TODAY)
     assert "version" in exc.value.fields
     with tx() as s:
         assert s.get(Milestone, m.id).title == "原标题"
@@ -191,19 +204,18 @@ def test_stale_milestone_version_changes_nothing(make, w, tx):
 def test_every_change_is_audited_and_the_chain_verifies(make, w, tx, runner, db):
     with tx() as s:
         project = project_svc.create_project(s, s.get(User, w["op"].id), s.get(type(w["platform"]), w["platform"].id),
-                                             {"title_zh": "审计项目", "lead": "王工", "trl_entry": 2}, today=TODAY)
+                                             ProjectCreate(title_zh="审计项目", lead="王工", trl_entry=2), today=TODAY)
         s.flush()
         pid = project.id
     with tx() as s:
         for m in s.exec(select(Milestone).where(Milestone.project_id == pid)).all():
-            milestone_svc.update_milestone(s, s.get(User, w["op"].id), m, s.get(Project, pid), {"status": "done"},
-                                           version=m.version, today=TODAY)
+            milestone_svc.update_milestone(s, s.get(User, w["op"].id), m, s.get(Project, pid),
+                                           MilestoneUpdate(status="done", version=m.version), today=TODAY)
     review_id = _request(tx, pid, w["op"].id)
     _decide(tx, review_id, w["gk"].id, decision="conditional_go", rationale="附条件", conditions=["补充材料"])
     with tx() as s:
         outcome_svc.record_outcome(s, s.get(User, w["op"].id), s.get(Project, pid),
-                                   {"kind": "contract", "counterparty": "某企业", "amount": 100, "occurred_on": TODAY},
-                                   today=TODAY)
+                                   OutcomeCreate(kind="contract", counterparty="某企业", amount=100, occurred_on=TODAY))
     events = db.exec(select(AuditEvent).order_by(AuditEvent.id)).all()
     kinds = [(e.entity_type, e.action) for e in events]
     assert ("project", "create") in kinds and ("project", "gate_conditional_go") in kinds

@@ -6,13 +6,13 @@ from wtforms import (
     DateField, DateTimeLocalField, DecimalField, FieldList, Form, FormField, HiddenField, IntegerField, SelectField,
     StringField, SubmitField, TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import Optional
 
 from ...domain.eligibility import PARAMETER_RANGES, RuleSet
-from ...i18n import SHANGHAI, to_local
+from ...enums import Dimension
+from ...i18n import SHANGHAI, enum_choices, to_local
 from ...messages import RULE_PARAMETERS
 
-REQUIRED = _l("This field is required.")
 RULE_NAMES = tuple(PARAMETER_RANGES)
 _DEFAULTS = RuleSet().to_dict()
 
@@ -22,15 +22,14 @@ def rule_field_name(name: str) -> str:
 
 
 class CycleForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=200)])
-    window_start = DateField(_l("Data window from"), validators=[InputRequired(REQUIRED)])
-    window_end = DateField(_l("Data window to"), validators=[InputRequired(REQUIRED)])
+    name = StringField(_l("Name"))
+    window_start = DateField(_l("Data window from"), validators=[Optional()])
+    window_end = DateField(_l("Data window to"), validators=[Optional()])
     opens_at = DateTimeLocalField(_l("Scoring opens (Beijing time)"), format="%Y-%m-%dT%H:%M",
-                                  validators=[InputRequired(REQUIRED)])
+                                  validators=[Optional()])
     closes_at = DateTimeLocalField(_l("Scoring closes (Beijing time)"), format="%Y-%m-%dT%H:%M",
-                                   validators=[InputRequired(REQUIRED)])
-    budget = IntegerField(_l("Budget (yuan)"), default=0,
-                          validators=[InputRequired(REQUIRED), NumberRange(min=0, message=_l("The budget cannot be negative."))])
+                                   validators=[Optional()])
+    budget = IntegerField(_l("Budget (yuan)"), default=0, validators=[Optional()])
     version = HiddenField()
     submit = SubmitField(_l("Save"))
 
@@ -89,31 +88,28 @@ class ActionForm(FlaskForm):
 
 
 class AssignForm(FlaskForm):
-    reviewer_id = SelectField(_l("Reviewer"), coerce=int, validators=[InputRequired(REQUIRED)])
-    platform_id = SelectField(_l("Platform"), coerce=int, validators=[InputRequired(REQUIRED)])
+    reviewer_id = SelectField(_l("Reviewer"), coerce=int, validators=[Optional()])
+    platform_id = SelectField(_l("Platform"), coerce=int, validators=[Optional()])
     submit = SubmitField(_l("Assign"))
 
 
 class BalancedForm(FlaskForm):
-    min_per_platform = IntegerField(_l("Reviewers per platform (at least)"), default=3,
-                                    validators=[InputRequired(REQUIRED), NumberRange(min=1, max=20)])
+    min_per_platform = IntegerField(_l("Reviewers per platform (at least)"), default=3, validators=[Optional()])
     preview = SubmitField(_l("Show the suggestion"))
     apply = SubmitField(_l("Create these assignments"))
 
 
 class CriterionForm(Form):
-    code = StringField(_l("Code"), validators=[Optional(), Length(max=10)])
-    dimension = SelectField(_l("Dimension"), choices=[("verification", _l("Verification capability")),
-                                                      ("service", _l("Service effectiveness")),
-                                                      ("operating", _l("Operating model"))])
+    code = StringField(_l("Code"))
+    dimension = SelectField(_l("Dimension"), choices=enum_choices(Dimension))
     max_points = DecimalField(_l("Maximum points"), places=1, validators=[Optional()])
-    name_zh = StringField(_l("Name (Chinese)"), validators=[Length(max=200)])
-    name_en = StringField(_l("Name (English)"), validators=[Length(max=200)])
-    guidance_zh = TextAreaField(_l("Guidance (Chinese)"), validators=[Length(max=5000)])
-    guidance_en = TextAreaField(_l("Guidance (English)"), validators=[Length(max=5000)])
+    name_zh = StringField(_l("Name (Chinese)"))
+    name_en = StringField(_l("Name (English)"))
+    guidance_zh = TextAreaField(_l("Guidance (Chinese)"))
+    guidance_en = TextAreaField(_l("Guidance (English)"))
 
 
 class RubricForm(FlaskForm):
-    name = StringField(_l("Name of the version"), validators=[Length(max=200)])
+    name = StringField(_l("Name of the version"))
     criteria = FieldList(FormField(CriterionForm), min_entries=1, max_entries=40)
     submit = SubmitField(_l("Create the new version"))

@@ -12,6 +12,8 @@ from sqlmodel import select
 from ... import permissions
 from ...db import get_session
 from ...errors import AppError
+from ...inputs import validated
+from ...inputs.cycles import AssignmentCreate, BalancedRequest, CycleCreate, CycleUpdate, RubricCreate
 from ...models import Assignment, Platform, User, utcnow
 from ...enums import CycleState
 from ...queries import cycles as q
@@ -19,16 +21,10 @@ from ...queries.results import cycle_results
 from ...services import assignments as assign_svc
 from ...services import cycles as svc
 from ...services import rubrics as rubric_svc
-from ..helpers import actor, apply_errors, page_args, require
+from ..helpers import actor, apply_errors, form_input, page_args, require, submit
 from . import forms as f
 
 bp = Blueprint("cycles", __name__, url_prefix="/cycles")
-
-
-def _fail(form, exc: AppError) -> None:
-    get_session().rollback()
-    exc.fields = {f.form_field_for(k): v for k, v in exc.fields.items()}
-    apply_errors(form, exc)
 
 
 # --- cycles ---------------------------------------------------------------------------------------
@@ -55,17 +51,12 @@ def index():
 def new():
     require(permissions.can_manage_cycles(actor()))
     form = f.CycleForm()
-    if form.validate_on_submit():
-        session = get_session()
-        try:
-            cycle = svc.create_cycle(session, current_user, f.cycle_form_data(form))
-            session.commit()
-        except AppError as exc:
-            _fail(form, exc)
-        else:
-            flash(_("The cycle was created as a draft."), "success")
-            return redirect(url_for("cycles.detail", cycle_id=cycle.id))
-    return render_template("cycles/form.html", form=form, cycle=None, editable=frozenset(svc.FIELDS))
+    session = get_session()
+    return submit(
+        form, lambda data: svc.create_cycle(session, current_user, data), model=CycleCreate,
+        data=f.cycle_form_data(form), field_for=f.form_field_for, message=_("The cycle was created as a draft."),
+        then=lambda cycle: url_for("cycles.detail", cycle_id=cycle.id),
+        render=lambda: render_template("cycles/form.html", form=form, cycle=None, editable=frozenset(svc.FIELDS)))
 
 
 @bp.route("/<int:cycle_id>")
@@ -96,26 +87,17 @@ def edit(cycle_id: int):
     form = f.CycleForm()
     if request.method == "GET":
         f.fill_cycle_form(form, cycle)
-    else:
-        # fields the state does not allow are shown disabled and not posted: take them from the cycle
-        for name in ("window_start", "window_end", "opens_at"):
-            if name not in editable:
-                getattr(form, name).validators = []
-    if request.method == "POST" and form.validate_on_submit():
-        data = {k: v for k, v in f.cycle_form_data(form).items() if k in editable}
-        try:
-            version = int(form.version.data or 0) or None
-        except ValueError:
-            version = None
-        try:
-            svc.update_cycle(session, current_user, cycle, data, version=version, now=utcnow())
-            session.commit()
-        except AppError as exc:
-            _fail(form, exc)
-        else:
-            flash(_("The cycle was saved."), "success")
-            return redirect(url_for("cycles.detail", cycle_id=cycle.id))
-    return render_template("cycles/form.html", form=form, cycle=cycle, editable=editable)
+
+    def save(_none):
+        # fields the state does not allow are shown disabled and not posted: they are not sent
+        changes = {k: v for k, v in f.cycle_form_data(form).items() if k in editable}
+        return svc.update_cycle(session, current_user, cycle,
+                                validated(CycleUpdate, {**changes, "version": form.version.data or None}),
+                                now=utcnow())
+
+    return submit(form, save, field_for=f.form_field_for, message=_("The cycle was saved."),
+                  then=lambda _c: url_for("cycles.detail", cycle_id=cycle.id),
+                  render=lambda: render_template("cycles/form.html", form=form, cycle=cycle, editable=editable))
 
 
 def _move(cycle_id: int, action, done_message: str):
@@ -207,17 +189,11 @@ def assign(cycle_id: int):
     require(permissions.can_manage_cycles(actor()))
     form = f.AssignForm()
     _assign_choices(session, form)
-    if form.validate_on_submit():
-        try:
-            assign_svc.assign_reviewer(session, current_user, cycle, form.reviewer_id.data, form.platform_id.data)
-            session.commit()
-        except AppError as exc:
-            session.rollback()
-            apply_errors(form, exc)
-            return _assignments_page(cycle, assign_form=form, status=exc.status)
-        flash(_("The reviewer was assigned."), "success")
-        return redirect(url_for("cycles.assignments", cycle_id=cycle.id))
-    return _assignments_page(cycle, assign_form=form, status=422)
+    return submit(
+        form, lambda data: assign_svc.assign_reviewer(session, current_user, cycle, data.reviewer_id, data.platform_id),
+        model=AssignmentCreate, message=_("The reviewer was assigned."),
+        then=lambda _a: url_for("cycles.assignments", cycle_id=cycle.id),
+        render=lambda: _assignments_page(cycle, assign_form=form)[0])
 
 
 @bp.post("/<int:cycle_id>/assignments/<int:assignment_id>/delete")
@@ -249,15 +225,16 @@ def balanced(cycle_id: int):
     if not form.validate_on_submit():
         return _assignments_page(cycle, balanced_form=form, status=422)
     try:
-        if form.apply.data:
-            suggestion = assign_svc.apply_balanced(session, current_user, cycle, form.min_per_platform.data)
+        data = form_input(form, BalancedRequest, {"apply": bool(form.apply.data)})
+        if data.apply:
+            suggestion = assign_svc.apply_balanced(session, current_user, cycle, data.min_per_platform)
             session.commit()
             flash(_("%(n)d assignments were created.", n=len(suggestion.pairs)), "success")
             if suggestion.shortfall:
                 flash(_("%(n)d platforms still have too few eligible reviewers.", n=len(suggestion.shortfall)),
                       "warning")
             return redirect(url_for("cycles.assignments", cycle_id=cycle.id))
-        suggestion = assign_svc.balanced_suggestion(session, cycle, form.min_per_platform.data)
+        suggestion = assign_svc.balanced_suggestion(session, cycle, data.min_per_platform)
     except AppError as exc:
         session.rollback()
         apply_errors(form, exc)
@@ -320,13 +297,11 @@ def new_rubric():
             form.criteria.append_entry({})
     elif form.validate_on_submit():
         kept = [entry for entry in form.criteria.entries if (entry.data.get("code") or "").strip()]
-        rows = []
-        for entry in kept:
-            row = dict(entry.data)
-            row["max_points"] = str(row["max_points"]) if row.get("max_points") is not None else None
-            rows.append(row)
+        rows = [{**entry.data, "max_points": str(entry.data["max_points"])
+                 if entry.data.get("max_points") is not None else None} for entry in kept]
         try:
-            rubric = rubric_svc.create_rubric_version(session, current_user, name=form.name.data or "", criteria=rows)
+            data = validated(RubricCreate, {"name": form.name.data or "", "criteria": rows})
+            rubric = rubric_svc.create_rubric_version(session, current_user, data)
             session.commit()
         except AppError as exc:
             session.rollback()

@@ -2,21 +2,20 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import Optional
 
 from ...enums import Decision, Stage
 from ...i18n import enum_choices
 
-REQUIRED = _l("This field is required.")
 BAD_DATE = _l("Enter a date as YYYY-MM-DD.")
 BAD_CHOICE = _l("This value is not one of the allowed choices.")
 
 
 class DecisionForm(FlaskForm):
-    decision = RadioField(_l("Decision"), choices=enum_choices(Decision),
-                          validators=[InputRequired(REQUIRED)], invalid_choice_message=BAD_CHOICE)
-    rationale = TextAreaField(_l("Rationale"), validators=[Optional(), Length(max=4000)])
-    conditions = TextAreaField(_l("Conditions (conditional go: one per line)"), validators=[Optional()])
+    decision = RadioField(_l("Decision"), choices=enum_choices(Decision), validators=[Optional()],
+                          invalid_choice_message=BAD_CHOICE)
+    rationale = TextAreaField(_l("Rationale"))
+    conditions = TextAreaField(_l("Conditions (conditional go: one per line)"))
     conditions_due_on = DateField(_l("Conditions due on"), validators=[Optional()], invalid_value_message=BAD_DATE)
     rework_due_on = DateField(_l("Rework due on (recycle)"), validators=[Optional()], invalid_value_message=BAD_DATE)
     submit = SubmitField(_l("Record the decision"))
@@ -24,13 +23,10 @@ class DecisionForm(FlaskForm):
 
 class TemplateItemForm(FlaskForm):
     stage = SelectField(_l("Stage"), choices=enum_choices(Stage), invalid_choice_message=BAD_CHOICE)
-    title_zh = StringField(_l("Title (Chinese)"), validators=[DataRequired(REQUIRED), Length(max=200)])
-    title_en = StringField(_l("Title (English)"), validators=[Optional(), Length(max=200)])
-    deliverable_zh = StringField(_l("Deliverable (Chinese)"), validators=[Optional(), Length(max=500)])
-    deliverable_en = StringField(_l("Deliverable (English)"), validators=[Optional(), Length(max=500)])
+    title_zh = StringField(_l("Title (Chinese)"))
+    title_en = StringField(_l("Title (English)"))
+    deliverable_zh = StringField(_l("Deliverable (Chinese)"))
+    deliverable_en = StringField(_l("Deliverable (English)"))
     due_days = IntegerField(_l("Due after entering the stage (days)"), default=90,
-                            invalid_value_message=_l("Enter a whole number."),
-                            validators=[InputRequired(REQUIRED),
-                                        NumberRange(min=0, max=3650,
-                                                    message=_l("Enter a whole number of days from 0 to 3650."))])
+                            invalid_value_message=_l("Enter a whole number."), validators=[Optional()])
     submit = SubmitField(_l("Save"))

@@ -9,17 +9,18 @@ from flask_login import current_user, login_required
 from ... import permissions
 from ...db import get_session
 from ...domain import gates as dg
-from ...errors import Conflict, Invalid
+from ...inputs.projects import GateDecision
+from ...inputs.projects import GateTemplateItem as TemplateItemInput
+from ...loaders import load_gate_review
 from ...i18n import shanghai_today
 from ...queries import gates as gq
 from ...queries import platforms as pq
 from ...queries import projects as prq
 from ...services import gates as gate_svc
-from ..helpers import actor, apply_errors, page_args, require
+from ..helpers import actor, page_args, require, submit
 from .forms import DecisionForm, TemplateItemForm
 
 bp = Blueprint("gates", __name__, url_prefix="/gates")
-REFUSED = (Invalid, Conflict)
 
 
 def _user():
@@ -41,39 +42,26 @@ def queue():
 @login_required
 def decide(review_id: int):
     session = get_session()
-    review = gq.get_gate_review_or_404(session, review_id)
-    project = prq.get_project_or_404(session, review.project_id)
-    a = actor()
-    require(permissions.can_view_project(a, project))
-    may_decide = permissions.can_decide_gate(a, project, review)
+    review, project = load_gate_review(session, actor(), review_id)
+    may_decide = permissions.can_decide_gate(actor(), project, review)
     if request.method == "POST":
         require(may_decide)
     platform = pq.get_platform_or_404(session, project.platform_id)
     form = DecisionForm()
-    status = 200
-    if may_decide and form.validate_on_submit():
-        try:
-            gate_svc.decide_gate(session, _user(), review, project, decision=form.decision.data,
-                                 rationale=form.rationale.data or "", conditions=form.conditions.data or "",
-                                 conditions_due_on=form.conditions_due_on.data,
-                                 rework_due_on=form.rework_due_on.data, today=shanghai_today())
-            session.commit()
-        except REFUSED as exc:
-            session.rollback()
-            apply_errors(form, exc)
-            status = exc.status
-        else:
-            flash(_("The decision was recorded."), "success")
-            return redirect(url_for("projects.detail", project_id=project.id, _anchor="gates"))
-    elif request.method == "POST":
-        status = 422
-    milestones = [m for m in prq.list_milestones(session, project.id) if m.stage == review.from_stage]
-    by_milestone, _unused = prq.evidence_for(session, milestone_ids=[m.id for m in milestones])
-    names = prq.user_names(session, [review.requested_by_id, review.decided_by_id])
-    claimed = [m.trl_claimed for m in milestones if m.status == "done" and m.trl_claimed]
-    return render_template("gates/decide.html", form=form, review=review, project=project, platform=platform,
-                           milestones=milestones, by_milestone=by_milestone, names=names, may_decide=may_decide,
-                           trl_if_passed=dg.passing_trl(project.trl_current, claimed)), status
+
+    def page():
+        milestones = [m for m in prq.list_milestones(session, project.id) if m.stage == review.from_stage]
+        by_milestone, _unused = prq.evidence_for(session, milestone_ids=[m.id for m in milestones])
+        names = prq.user_names(session, [review.requested_by_id, review.decided_by_id])
+        claimed = [m.trl_claimed for m in milestones if m.status == "done" and m.trl_claimed]
+        return render_template("gates/decide.html", form=form, review=review, project=project, platform=platform,
+                               milestones=milestones, by_milestone=by_milestone, names=names, may_decide=may_decide,
+                               trl_if_passed=dg.passing_trl(project.trl_current, claimed))
+
+    return submit(
+        form, lambda data: gate_svc.decide_gate(session, _user(), review, project, data, today=shanghai_today()),
+        model=GateDecision, message=_("The decision was recorded."),
+        then=lambda _o: url_for("projects.detail", project_id=project.id, _anchor="gates"), render=page)
 
 
 # --- gate templates (admin) ---------------------------------------------------------------------------------
@@ -87,13 +75,6 @@ def _platform_arg(session):
     return pq.get_platform_or_404(session, int(raw))
 
 
-def _template_data(form) -> dict:
-    """The template-item form's fields as the service takes them."""
-    return {"stage": form.stage.data, "title_zh": form.title_zh.data, "title_en": form.title_en.data or "",
-            "deliverable_zh": form.deliverable_zh.data or "", "deliverable_en": form.deliverable_en.data or "",
-            "due_days": form.due_days.data}
-
-
 @bp.route("/templates", methods=["GET", "POST"])
 @login_required
 def templates():
@@ -102,25 +83,17 @@ def templates():
     session = get_session()
     platform = _platform_arg(session)
     form = TemplateItemForm()
-    status = 200
-    if form.validate_on_submit():
-        data = _template_data(form)
-        try:
-            gate_svc.add_template_item(session, _user(), platform, data)
-            session.commit()
-        except REFUSED as exc:
-            session.rollback()
-            apply_errors(form, exc)
-            status = exc.status
-        else:
-            flash(_("The template item was added."), "success")
-            return redirect(url_for("gates.templates", platform_id=platform.id if platform else None))
-    elif request.method == "POST":
-        status = 422
-    platforms, _counts, _total = pq.list_platforms(session, page=1, per_page=500)
-    effective = gq.effective_templates(session, platform.id if platform else None)
-    return render_template("gates/templates.html", platform=platform, platforms=platforms, effective=effective,
-                           form=form, stages=[s.value for s in dg.Stage]), status
+
+    def page():
+        platforms, _counts, _total = pq.list_platforms(session, page=1, per_page=500)
+        effective = gq.effective_templates(session, platform.id if platform else None)
+        return render_template("gates/templates.html", platform=platform, platforms=platforms, effective=effective,
+                               form=form, stages=[s.value for s in dg.Stage])
+
+    return submit(form, lambda data: gate_svc.add_template_item(session, _user(), platform, data),
+                  model=TemplateItemInput, message=_("The template item was added."),
+                  then=lambda _i: url_for("gates.templates", platform_id=platform.id if platform else None),
+                  render=page)
 
 
 @bp.route("/templates/items/<int:item_id>", methods=["GET", "POST"])
@@ -130,23 +103,11 @@ def template_item(item_id: int):
     session = get_session()
     item = gq.get_template_item_or_404(session, item_id)
     form = TemplateItemForm(obj=item)
-    status = 200
-    if form.validate_on_submit():
-        data = _template_data(form)
-        try:
-            gate_svc.update_template_item(session, _user(), item, data)
-            session.commit()
-        except REFUSED as exc:
-            session.rollback()
-            apply_errors(form, exc)
-            status = exc.status
-        else:
-            flash(_("The template item was saved."), "success")
-            return redirect(url_for("gates.templates", platform_id=item.platform_id))
-    elif request.method == "POST":
-        status = 422
     platform = pq.get_platform_or_404(session, item.platform_id) if item.platform_id else None
-    return render_template("gates/template_item.html", form=form, item=item, platform=platform), status
+    return submit(form, lambda data: gate_svc.update_template_item(session, _user(), item, data),
+                  model=TemplateItemInput, message=_("The template item was saved."),
+                  then=lambda _i: url_for("gates.templates", platform_id=item.platform_id),
+                  render=lambda: render_template("gates/template_item.html", form=form, item=item, platform=platform))
 
 
 @bp.route("/templates/items/<int:item_id>/delete", methods=["POST"])

@@ -1,15 +1,15 @@
-"""Forms of the project pages. Field errors are in the user's language (lazy translations)."""
+"""Forms of the project pages: rendering and CSRF. What they send is checked by the input models of
+`inputs.projects` (`web.helpers.submit`); ``Optional()`` only lets an empty typed field read as None."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import Optional
 
 from ...enums import MilestoneStatus, OutcomeKind, SelectionMode, Stage
 from ...i18n import enum_choices
 from ...domain.trl import TRL_LEVELS
 
-REQUIRED = _l("This field is required.")
 BAD_DATE = _l("Enter a date as YYYY-MM-DD.")
 BAD_INT = _l("Enter a whole number.")
 BAD_CHOICE = _l("This value is not one of the allowed choices.")
@@ -35,19 +35,16 @@ def to_int_or_none(value):
 
 
 class ProjectForm(FlaskForm):
-    title_zh = StringField(_l("Title (Chinese)"), validators=[DataRequired(REQUIRED), Length(max=200)])
-    title_en = StringField(_l("Title (English, optional)"), validators=[Optional(), Length(max=200)])
-    lead = StringField(_l("Project lead"), validators=[DataRequired(REQUIRED), Length(max=120)])
-    source_institution = StringField(_l("Source institution"), validators=[Optional(), Length(max=200)])
-    demand_owner = StringField(_l("Demand owner (company setting the challenge)"),
-                               validators=[Optional(), Length(max=200)])
+    title_zh = StringField(_l("Title (Chinese)"))
+    title_en = StringField(_l("Title (English, optional)"))
+    lead = StringField(_l("Project lead"))
+    source_institution = StringField(_l("Source institution"))
+    demand_owner = StringField(_l("Demand owner (company setting the challenge)"))
     selection_mode = SelectField(_l("Selection mode"), choices=enum_choices(SelectionMode),
                                  invalid_choice_message=BAD_CHOICE)
     stage = SelectField(_l("Stage"), choices=enum_choices(Stage), invalid_choice_message=BAD_CHOICE)
     trl_entry = SelectField(_l("TRL at entry"), coerce=to_int_or_none, invalid_choice_message=BAD_CHOICE)
-    budget = IntegerField(_l("Budget (yuan)"), default=0, invalid_value_message=BAD_INT,
-                          validators=[InputRequired(REQUIRED),
-                                      NumberRange(min=0, message=_l("An amount may not be negative."))])
+    budget = IntegerField(_l("Budget (yuan)"), default=0, invalid_value_message=BAD_INT, validators=[Optional()])
     started_on = DateField(_l("Started on"), validators=[Optional()], invalid_value_message=BAD_DATE)
     apply_template = BooleanField(_l("Add the stage's template must-meet milestones"), default=True)
     version = HiddenField()
@@ -59,12 +56,13 @@ class ProjectForm(FlaskForm):
 
 
 class MilestoneForm(FlaskForm):
-    title = StringField(_l("Milestone"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    title = StringField(_l("Milestone"))
     stage = SelectField(_l("Stage"), choices=enum_choices(Stage), invalid_choice_message=BAD_CHOICE)
-    due_on = DateField(_l("Due on"), validators=[InputRequired(REQUIRED)], invalid_value_message=BAD_DATE)
-    deliverable = TextAreaField(_l("Deliverable"), validators=[Optional(), Length(max=1000)])
+    due_on = DateField(_l("Due on"), validators=[Optional()], invalid_value_message=BAD_DATE)
+    deliverable = TextAreaField(_l("Deliverable"))
     is_gate_criterion = BooleanField(_l("Must-meet for the stage's gate"))
-    status = SelectField(_l("Status"), choices=enum_choices(MilestoneStatus, [m for m in MilestoneStatus if m is not MilestoneStatus.WAIVED]),
+    status = SelectField(_l("Status"), choices=enum_choices(MilestoneStatus, [m for m in MilestoneStatus
+                                                                             if m is not MilestoneStatus.WAIVED]),
                          invalid_choice_message=BAD_CHOICE)
     completed_on = DateField(_l("Completed on"), validators=[Optional()], invalid_value_message=BAD_DATE)
     trl_claimed = SelectField(_l("TRL claimed"), coerce=to_int_or_none, invalid_choice_message=BAD_CHOICE)
@@ -77,7 +75,7 @@ class MilestoneForm(FlaskForm):
 
 
 class CompleteForm(FlaskForm):
-    completed_on = DateField(_l("Completed on"), validators=[InputRequired(REQUIRED)], invalid_value_message=BAD_DATE)
+    completed_on = DateField(_l("Completed on"), validators=[Optional()], invalid_value_message=BAD_DATE)
     trl_claimed = SelectField(_l("TRL claimed"), coerce=to_int_or_none, invalid_choice_message=BAD_CHOICE)
     version = HiddenField()
     submit = SubmitField(_l("Mark as done"))
@@ -88,7 +86,7 @@ class CompleteForm(FlaskForm):
 
 
 class WaiveForm(FlaskForm):
-    waived_reason = TextAreaField(_l("Reason for the waiver"), validators=[DataRequired(REQUIRED), Length(max=1000)])
+    waived_reason = TextAreaField(_l("Reason for the waiver"))
     version = HiddenField()
     submit = SubmitField(_l("Waive"))
 
@@ -100,18 +98,16 @@ class EvidenceForm(FlaskForm):
 
 class OutcomeForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=enum_choices(OutcomeKind), invalid_choice_message=BAD_CHOICE)
-    counterparty = StringField(_l("Counterparty"), validators=[DataRequired(REQUIRED), Length(max=200)])
-    amount = IntegerField(_l("Amount (yuan)"), default=0, invalid_value_message=BAD_INT,
-                          validators=[InputRequired(REQUIRED),
-                                      NumberRange(min=0, message=_l("An amount may not be negative."))])
-    occurred_on = DateField(_l("Date"), validators=[InputRequired(REQUIRED)], invalid_value_message=BAD_DATE)
-    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
+    counterparty = StringField(_l("Counterparty"))
+    amount = IntegerField(_l("Amount (yuan)"), default=0, invalid_value_message=BAD_INT, validators=[Optional()])
+    occurred_on = DateField(_l("Date"), validators=[Optional()], invalid_value_message=BAD_DATE)
+    note = TextAreaField(_l("Note"))
     file = FileField(_l("Evidence file (optional)"))
     submit = SubmitField(_l("Record the outcome"))
 
 
 class GateRequestForm(FlaskForm):
-    note = TextAreaField(_l("Note to the gatekeeper"), validators=[Optional(), Length(max=2000)])
+    note = TextAreaField(_l("Note to the gatekeeper"))
     submit = SubmitField(_l("Request the gate review"))
 
 

@@ -14,7 +14,18 @@ from ... import permissions
 from ...db import get_session
 from ...domain import gates as dg
 from ...domain.trl import TRL_LEVELS
-from ...errors import Conflict, Invalid, TooLarge
+from ...inputs.projects import (
+    GateRequest,
+    MilestoneCompletion,
+    MilestoneCreate,
+    MilestoneWaiver,
+    OutcomeCreate,
+    ProjectCreate,
+    ProjectUpdate,
+    Resume,
+)
+from ...inputs.projects import MilestoneUpdate as MilestoneEdit
+from ...loaders import load_evidence, load_milestone, load_platform, load_project
 from ...i18n import shanghai_today
 from ...queries import dashboards as dq
 from ...queries import gates as gq
@@ -26,7 +37,7 @@ from ...services import milestones as milestone_svc
 from ...services import outcomes as outcome_svc
 from ...services import projects as project_svc
 from ..dashboards.charts import platform_charts
-from ..helpers import actor, apply_errors, require
+from ..helpers import actor, form_input, require, submit
 from .forms import (
     CompleteForm,
     ConfirmForm,
@@ -40,7 +51,6 @@ from .forms import (
 )
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
-REFUSED = (Invalid, Conflict, TooLarge)  # shown on the form; anything else goes to the error page
 
 
 @bp.app_context_processor
@@ -53,26 +63,14 @@ def _user():
     return current_user._get_current_object()
 
 
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _load_project(project_id: int):
+def _project(project_id: int, need=permissions.can_view_project):
     session = get_session()
-    project = prq.get_project_or_404(session, project_id)
-    require(permissions.can_view_project(actor(), project))
-    return session, project
+    return session, load_project(session, actor(), project_id, need=need)
 
 
-def _load_milestone(milestone_id: int):
+def _milestone(milestone_id: int, need=permissions.can_view_project):
     session = get_session()
-    milestone = prq.get_milestone_or_404(session, milestone_id)
-    project = prq.get_project_or_404(session, milestone.project_id)
-    require(permissions.can_view_project(actor(), project))
-    return session, milestone, project
+    return (session, *load_milestone(session, actor(), milestone_id, need=need))
 
 
 # --- the operator's platform dashboard ---------------------------------------------------------------
@@ -111,45 +109,23 @@ def dashboard(platform_id: int):
 
 # --- projects ------------------------------------------------------------------------------------------
 
-def _project_data(form: ProjectForm, *, create: bool) -> dict:
-    data = {"title_zh": form.title_zh.data, "title_en": form.title_en.data or "", "lead": form.lead.data,
-            "source_institution": form.source_institution.data or "", "demand_owner": form.demand_owner.data or "",
-            "selection_mode": form.selection_mode.data, "trl_entry": form.trl_entry.data, "budget": form.budget.data,
-            "started_on": form.started_on.data}
-    if create:
-        data["stage"] = form.stage.data
-    return data
-
-
 @bp.route("/platform/<int:platform_id>/new", methods=["GET", "POST"])
 @login_required
 def new(platform_id: int):
     session = get_session()
-    platform = pq.get_platform_or_404(session, platform_id)
-    require(permissions.can_create_project(actor(), platform))
+    platform = load_platform(session, actor(), platform_id, need=permissions.can_create_project)
     form = ProjectForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            project = project_svc.create_project(session, _user(), platform, _project_data(form, create=True),
-                                                 today=shanghai_today(), apply_template=bool(form.apply_template.data))
-            session.commit()
-        except REFUSED as exc:
-            session.rollback()
-            apply_errors(form, exc)
-            status = exc.status
-        else:
-            flash(_("The project was registered."), "success")
-            return redirect(url_for("projects.detail", project_id=project.id))
-    elif request.method == "POST":
-        status = 422
-    return render_template("projects/form.html", form=form, platform=platform, project=None), status
+    return submit(
+        form, lambda data: project_svc.create_project(session, _user(), platform, data, today=shanghai_today()),
+        model=ProjectCreate, message=_("The project was registered."),
+        then=lambda project: url_for("projects.detail", project_id=project.id),
+        render=lambda: render_template("projects/form.html", form=form, platform=platform, project=None))
 
 
 @bp.route("/<int:project_id>")
 @login_required
 def detail(project_id: int):
-    session, project = _load_project(project_id)
+    session, project = _project(project_id)
     platform = pq.get_platform_or_404(session, project.platform_id)
     milestones = prq.list_milestones(session, project.id)
     outcomes, _outcome_total = prq.list_outcomes(session, project.id)
@@ -158,15 +134,10 @@ def detail(project_id: int):
     reviews, names = gq.list_gate_reviews(session, project.id)
     pending = next((r for r in reviews if r.decision is None), None)
     check = gate_svc.gate_check(session, project) if project.status == "active" else None
-    entered = {project.stage: None}
-    for r in reversed(reviews):  # oldest first: when each stage was entered by a passing gate
-        if r.decision in ("go", "conditional_go") and r.to_stage:
-            entered[r.to_stage] = r.decided_at
-    today = shanghai_today()
     return render_template("projects/detail.html", project=project, platform=platform, milestones=milestones,
                            outcomes=outcomes, by_milestone=by_milestone, by_outcome=by_outcome, reviews=reviews,
-                           names=names, pending=pending, check=check, entered=entered, today=today,
-                           is_overdue=dg.is_overdue, days_overdue=dg.days_overdue,
+                           names=names, pending=pending, check=check, entered=gq.stage_entries(reviews, project.stage),
+                           today=shanghai_today(), is_overdue=dg.is_overdue, days_overdue=dg.days_overdue,
                            stages=[s.value for s in dg.Stage], confirm=ConfirmForm(),
                            read_only=dg.is_read_only(project.status))
 
@@ -174,8 +145,7 @@ def detail(project_id: int):
 @bp.route("/<int:project_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(project_id: int):
-    session, project = _load_project(project_id)
-    require(permissions.can_edit_project(actor(), project))
+    session, project = _project(project_id, need=permissions.can_edit_project)
     platform = pq.get_platform_or_404(session, project.platform_id)
     form = ProjectForm(obj=project)
     del form.stage
@@ -183,34 +153,22 @@ def edit(project_id: int):
     if request.method == "GET":
         form.version.data = project.version
         form.trl_entry.data = project.trl_entry
-    status = 200
-    if form.validate_on_submit():
-        try:
-            project_svc.update_project(session, _user(), project, _project_data(form, create=False),
-                                       version=_int(form.version.data))
-            session.commit()
-        except REFUSED as exc:
-            session.rollback()
-            apply_errors(form, exc)
-            status = exc.status
-        else:
-            flash(_("The project was saved."), "success")
-            return redirect(url_for("projects.detail", project_id=project.id))
-    elif request.method == "POST":
-        status = 422
-    return render_template("projects/form.html", form=form, platform=platform, project=project), status
+    return submit(
+        form, lambda changes: project_svc.update_project(session, _user(), project, changes),
+        model=ProjectUpdate, message=_("The project was saved."),
+        then=lambda _r: url_for("projects.detail", project_id=project.id),
+        render=lambda: render_template("projects/form.html", form=form, platform=platform, project=project))
 
 
 @bp.route("/<int:project_id>/resume", methods=["POST"])
 @login_required
 def resume(project_id: int):
-    session, project = _load_project(project_id)
-    require(permissions.can_resume_project(actor(), project))
+    session, project = _project(project_id, need=permissions.can_resume_project)
     form = ConfirmForm()
     if not form.validate_on_submit():
         flash(_("The form has expired; please try again."), "danger")
         return redirect(url_for("projects.detail", project_id=project.id))
-    project_svc.resume_project(session, _user(), project, version=_int(form.version.data))
+    project_svc.resume_project(session, _user(), project, form_input(form, Resume))
     session.commit()
     flash(_("The project is active again."), "success")
     return redirect(url_for("projects.detail", project_id=project.id))
@@ -221,139 +179,90 @@ def resume(project_id: int):
 @bp.route("/<int:project_id>/milestones/new", methods=["GET", "POST"])
 @login_required
 def milestone_new(project_id: int):
-    session, project = _load_project(project_id)
-    require(permissions.can_edit_milestones(actor(), project))
+    session, project = _project(project_id, need=permissions.can_edit_milestones)
     form = MilestoneForm()
     if request.method == "GET":
         form.stage.data = project.stage
-    status = 200
-    if form.validate_on_submit():
-        data = {"title": form.title.data, "stage": form.stage.data, "due_on": form.due_on.data,
-                "deliverable": form.deliverable.data or "", "is_gate_criterion": bool(form.is_gate_criterion.data),
-                "status": form.status.data, "trl_claimed": form.trl_claimed.data}
-        if form.status.data == "done":
-            data["completed_on"] = form.completed_on.data
-        try:
-            milestone_svc.add_milestone(session, _user(), project, data, today=shanghai_today())
-            session.commit()
-        except REFUSED as exc:
-            session.rollback()
-            apply_errors(form, exc)
-            status = exc.status
-        else:
-            flash(_("The milestone was added."), "success")
-            return redirect(url_for("projects.detail", project_id=project.id, _anchor="milestones"))
-    elif request.method == "POST":
-        status = 422
-    return render_template("projects/milestone_form.html", form=form, project=project, milestone=None,
-                           evidence=[], evidence_form=None), status
+    data = {} if form.status.data == "done" else {"completed_on": None}
+    return submit(
+        form, lambda m: milestone_svc.add_milestone(session, _user(), project, m, today=shanghai_today()),
+        model=MilestoneCreate, data=data, message=_("The milestone was added."),
+        then=lambda _m: url_for("projects.detail", project_id=project.id, _anchor="milestones"),
+        render=lambda: render_template("projects/milestone_form.html", form=form, project=project, milestone=None,
+                                       evidence=[], evidence_form=None))
 
 
-def _milestone_page(session, project, milestone, form, evidence_form, status=200):
+def _milestone_page(session, project, milestone, form, evidence_form):
     by_milestone, _ = prq.evidence_for(session, milestone_ids=[milestone.id])
     return render_template("projects/milestone_form.html", form=form, project=project, milestone=milestone,
                            evidence=by_milestone.get(milestone.id, []), evidence_form=evidence_form,
-                           locked=milestone.is_gate_criterion and not actor().is_admin), status
+                           locked=milestone.is_gate_criterion and not actor().is_admin)
+
+
+def _milestone_form(milestone, formdata=...):
+    form = MilestoneForm(obj=milestone) if formdata is ... else MilestoneForm(obj=milestone, formdata=formdata)
+    if milestone.status == "waived":
+        form.status.choices = list(form.status.choices) + [("waived", _("Waived"))]
+    if request.method == "GET" or formdata is None:
+        form.version.data = milestone.version
+        form.trl_claimed.data = milestone.trl_claimed
+    return form
 
 
 @bp.route("/milestones/<int:milestone_id>", methods=["GET", "POST"])
 @login_required
 def milestone_edit(milestone_id: int):
-    session, milestone, project = _load_milestone(milestone_id)
+    session, milestone, project = _milestone(milestone_id)
     can_edit = permissions.can_edit_milestones(actor(), project)
-    if request.method == "POST":
-        require(can_edit)
-    form = MilestoneForm(obj=milestone) if can_edit else None
-    if form is not None and request.method == "GET":
-        form.version.data = milestone.version
-        form.trl_claimed.data = milestone.trl_claimed
-        if milestone.status == "waived":
-            form.status.choices = list(form.status.choices) + [("waived", _("Waived"))]
-    status = 200
-    if form is not None and request.method == "POST" and milestone.status == "waived":
-        form.status.choices = list(form.status.choices) + [("waived", _("Waived"))]
-    if form is not None and form.validate_on_submit():
-        data = {"title": form.title.data, "due_on": form.due_on.data, "deliverable": form.deliverable.data or "",
-                "status": form.status.data, "trl_claimed": form.trl_claimed.data,
-                "completed_on": form.completed_on.data if form.status.data == "done" else None}
-        if not (milestone.is_gate_criterion and not actor().is_admin):
-            data["stage"] = form.stage.data
-            data["is_gate_criterion"] = bool(form.is_gate_criterion.data)
-        try:
-            milestone_svc.update_milestone(session, _user(), milestone, project, data,
-                                           version=_int(form.version.data), today=shanghai_today())
-            session.commit()
-        except REFUSED as exc:
-            session.rollback()
-            apply_errors(form, exc)
-            status = exc.status
-        else:
-            flash(_("The milestone was saved."), "success")
-            return redirect(url_for("projects.detail", project_id=project.id, _anchor=f"m{milestone.id}"))
-    elif request.method == "POST":
-        status = 422
-    return _milestone_page(session, project, milestone, form, EvidenceForm() if can_edit else None, status)
+    if not can_edit:  # a reader sees the milestone and its evidence, without the form
+        require(request.method != "POST")
+        return _milestone_page(session, project, milestone, None, None)
+    form = _milestone_form(milestone)
+    data = {"completed_on": form.completed_on.data if form.status.data == "done" else None}
+    if milestone.is_gate_criterion and not actor().is_admin:  # its stage and must-meet flag are locked
+        data.update(stage=milestone.stage, is_gate_criterion=True)
+    return submit(
+        form, lambda changes: milestone_svc.update_milestone(session, _user(), milestone, project, changes,
+                                                             today=shanghai_today()),
+        model=MilestoneEdit, data=data, message=_("The milestone was saved."),
+        then=lambda _m: url_for("projects.detail", project_id=project.id, _anchor=f"m{milestone.id}"),
+        render=lambda: _milestone_page(session, project, milestone, form, EvidenceForm()))
 
 
 @bp.route("/milestones/<int:milestone_id>/complete", methods=["GET", "POST"])
 @login_required
 def milestone_complete(milestone_id: int):
-    session, milestone, project = _load_milestone(milestone_id)
-    require(permissions.can_edit_milestones(actor(), project))
+    session, milestone, project = _milestone(milestone_id, need=permissions.can_edit_milestones)
     form = CompleteForm()
     if request.method == "GET":
         form.completed_on.data = shanghai_today()
         form.version.data = milestone.version
         form.trl_claimed.data = milestone.trl_claimed
-    status = 200
-    if form.validate_on_submit():
-        try:
-            milestone_svc.complete_milestone(session, _user(), milestone, project, version=_int(form.version.data),
-                                             today=shanghai_today(), completed_on=form.completed_on.data,
-                                             trl_claimed=form.trl_claimed.data)
-            session.commit()
-        except REFUSED as exc:
-            session.rollback()
-            apply_errors(form, exc)
-            status = exc.status
-        else:
-            flash(_("The milestone is done."), "success")
-            return redirect(url_for("projects.detail", project_id=project.id, _anchor=f"m{milestone.id}"))
-    elif request.method == "POST":
-        status = 422
-    return render_template("projects/complete.html", form=form, project=project, milestone=milestone), status
+    return submit(
+        form, lambda data: milestone_svc.complete_milestone(session, _user(), milestone, project, data,
+                                                            today=shanghai_today()),
+        model=MilestoneCompletion, message=_("The milestone is done."),
+        then=lambda _m: url_for("projects.detail", project_id=project.id, _anchor=f"m{milestone.id}"),
+        render=lambda: render_template("projects/complete.html", form=form, project=project, milestone=milestone))
 
 
 @bp.route("/milestones/<int:milestone_id>/waive", methods=["GET", "POST"])
 @login_required
 def milestone_waive(milestone_id: int):
-    session, milestone, project = _load_milestone(milestone_id)
-    require(permissions.can_waive_milestone(actor(), project))
+    session, milestone, project = _milestone(milestone_id, need=permissions.can_waive_milestone)
     form = WaiveForm()
     if request.method == "GET":
         form.version.data = milestone.version
-    status = 200
-    if form.validate_on_submit():
-        try:
-            milestone_svc.waive_milestone(session, _user(), milestone, project, reason=form.waived_reason.data,
-                                          version=_int(form.version.data))
-            session.commit()
-        except REFUSED as exc:
-            session.rollback()
-            apply_errors(form, exc)
-            status = exc.status
-        else:
-            flash(_("The milestone was waived."), "success")
-            return redirect(url_for("projects.detail", project_id=project.id, _anchor=f"m{milestone.id}"))
-    elif request.method == "POST":
-        status = 422
-    return render_template("projects/waive.html", form=form, project=project, milestone=milestone), status
+    return submit(
+        form, lambda data: milestone_svc.waive_milestone(session, _user(), milestone, project, data),
+        model=MilestoneWaiver, message=_("The milestone was waived."),
+        then=lambda _m: url_for("projects.detail", project_id=project.id, _anchor=f"m{milestone.id}"),
+        render=lambda: render_template("projects/waive.html", form=form, project=project, milestone=milestone))
 
 
 # --- evidence ------------------------------------------------------------------------------------------
 
-def _store(session, project, form, **owner):
-    upload = form.file.data
+def _store(session, project, upload, **owner):
     return evidence_svc.store_evidence(
         session, _user(), project_id=project.id, stream=getattr(upload, "stream", None),
         filename=getattr(upload, "filename", None), upload_dir=current_app.config["UPLOAD_DIR"],
@@ -363,33 +272,23 @@ def _store(session, project, form, **owner):
 @bp.route("/milestones/<int:milestone_id>/evidence", methods=["POST"])
 @login_required
 def milestone_evidence(milestone_id: int):
-    session, milestone, project = _load_milestone(milestone_id)
-    require(permissions.can_edit_milestones(actor(), project))
+    session, milestone, project = _milestone(milestone_id, need=permissions.can_edit_milestones)
     evidence_form = EvidenceForm()
-    if evidence_form.validate_on_submit():
-        try:
-            _store(session, project, evidence_form, milestone_id=milestone.id)
-            session.commit()
-        except REFUSED as exc:
-            session.rollback()
-            apply_errors(evidence_form, exc)
-            form = MilestoneForm(obj=milestone, formdata=None)
-            form.version.data = milestone.version
-            form.trl_claimed.data = milestone.trl_claimed
-            return _milestone_page(session, project, milestone, form, evidence_form, exc.status)
-        flash(_("The file was uploaded."), "success")
-    else:
+    if not evidence_form.validate_on_submit():
         flash(_("The form has expired; please try again."), "danger")
-    return redirect(url_for("projects.milestone_edit", milestone_id=milestone.id))
+        return redirect(url_for("projects.milestone_edit", milestone_id=milestone.id))
+    return submit(
+        evidence_form, lambda _d: _store(session, project, evidence_form.file.data, milestone_id=milestone.id),
+        message=_("The file was uploaded."),
+        then=lambda _e: url_for("projects.milestone_edit", milestone_id=milestone.id),
+        render=lambda: _milestone_page(session, project, milestone, _milestone_form(milestone, formdata=None),
+                                       evidence_form))
 
 
 @bp.route("/evidence/<int:evidence_id>")
 @login_required
 def evidence_download(evidence_id: int):
-    session = get_session()
-    evidence = prq.get_evidence_or_404(session, evidence_id)
-    project = prq.get_project_or_404(session, prq.evidence_project_id(session, evidence))
-    require(permissions.can_view_evidence(actor(), project))
+    evidence, _project = load_evidence(get_session(), actor(), evidence_id)
     path = evidence_svc.evidence_path(current_app.config["UPLOAD_DIR"], evidence)
     return send_file(path, mimetype=evidence.content_type, as_attachment=True, download_name=evidence.original_name,
                      max_age=0)
@@ -400,28 +299,19 @@ def evidence_download(evidence_id: int):
 @bp.route("/<int:project_id>/outcomes/new", methods=["GET", "POST"])
 @login_required
 def outcome_new(project_id: int):
-    session, project = _load_project(project_id)
-    require(permissions.can_edit_project(actor(), project))
+    session, project = _project(project_id, need=permissions.can_edit_project)
     form = OutcomeForm()
-    status = 200
-    if form.validate_on_submit():
-        data = {"kind": form.kind.data, "counterparty": form.counterparty.data, "amount": form.amount.data,
-                "occurred_on": form.occurred_on.data, "note": form.note.data or ""}
-        try:
-            outcome = outcome_svc.record_outcome(session, _user(), project, data, today=shanghai_today())
-            if getattr(form.file.data, "filename", None):
-                _store(session, project, form, outcome_id=outcome.id)
-            session.commit()
-        except REFUSED as exc:
-            session.rollback()
-            apply_errors(form, exc)
-            status = exc.status
-        else:
-            flash(_("The outcome was recorded."), "success")
-            return redirect(url_for("projects.detail", project_id=project.id, _anchor="outcomes"))
-    elif request.method == "POST":
-        status = 422
-    return render_template("projects/outcome_form.html", form=form, project=project), status
+
+    def record(data):
+        outcome = outcome_svc.record_outcome(session, _user(), project, data)
+        if getattr(form.file.data, "filename", None):
+            _store(session, project, form.file.data, outcome_id=outcome.id)
+        return outcome
+
+    return submit(
+        form, record, model=OutcomeCreate, message=_("The outcome was recorded."),
+        then=lambda _o: url_for("projects.detail", project_id=project.id, _anchor="outcomes"),
+        render=lambda: render_template("projects/outcome_form.html", form=form, project=project))
 
 
 # --- requesting a gate review ---------------------------------------------------------------------------
@@ -429,24 +319,12 @@ def outcome_new(project_id: int):
 @bp.route("/<int:project_id>/gate", methods=["GET", "POST"])
 @login_required
 def gate_request(project_id: int):
-    session, project = _load_project(project_id)
-    require(permissions.can_request_gate(actor(), project))
+    session, project = _project(project_id, need=permissions.can_request_gate)
     form = GateRequestForm()
-    check = gate_svc.gate_check(session, project)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            gate_svc.request_gate_review(session, _user(), project, note=form.note.data or "")
-            session.commit()
-        except REFUSED as exc:
-            session.rollback()
-            apply_errors(form, exc)
-            status = exc.status
-            check = gate_svc.gate_check(session, project)
-        else:
-            flash(_("The gate review was requested."), "success")
-            return redirect(url_for("projects.detail", project_id=project.id, _anchor="gates"))
-    elif request.method == "POST":
-        status = 422
-    return render_template("projects/gate_request.html", form=form, project=project, check=check,
-                           target=dg.gate_target(project.stage)), status
+    return submit(
+        form, lambda data: gate_svc.request_gate_review(session, _user(), project, data),
+        model=GateRequest, message=_("The gate review was requested."),
+        then=lambda _r: url_for("projects.detail", project_id=project.id, _anchor="gates"),
+        render=lambda: render_template("projects/gate_request.html", form=form, project=project,
+                                       check=gate_svc.gate_check(session, project),
+                                       target=dg.gate_target(project.stage)))

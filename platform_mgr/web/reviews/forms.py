@@ -2,7 +2,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
-from wtforms.validators import Length
 
 from ...domain.rubric import format_tenths
 from ...i18n import pick
@@ -12,9 +11,9 @@ def review_form_class(criteria):
     """A form with one points field per criterion of the cycle's rubric (field name = criterion code)."""
 
     class ReviewForm(FlaskForm):
-        comment = TextAreaField(_l("Overall comment"), validators=[Length(max=10_000)])
+        comment = TextAreaField(_l("Overall comment"))
         conflict = BooleanField(_l("I declare a conflict of interest with this platform"))
-        conflict_note = StringField(_l("Reason for the conflict"), validators=[Length(max=1000)])
+        conflict_note = StringField(_l("Reason for the conflict"))
         version = HiddenField()
 
     for c in criteria:
@@ -25,9 +24,9 @@ def review_form_class(criteria):
 
 
 class SelfAssessmentForm(FlaskForm):
-    verification = TextAreaField(_l("Verification capability"), validators=[Length(max=8000)])
-    service = TextAreaField(_l("Service effectiveness"), validators=[Length(max=8000)])
-    operating = TextAreaField(_l("Operating model"), validators=[Length(max=8000)])
+    verification = TextAreaField(_l("Verification capability"))
+    service = TextAreaField(_l("Service effectiveness"))
+    operating = TextAreaField(_l("Operating model"))
     version = HiddenField()
 
 

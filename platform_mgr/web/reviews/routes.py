@@ -10,6 +10,8 @@ from ...db import get_session
 from ...domain.rubric import format_tenths
 from ...errors import AppError
 from ...i18n import shanghai_today
+from ...inputs.cycles import ReviewPut, SelfAssessmentPut
+from ...loaders import require_self_assessment_reader
 from ...models import utcnow
 from ...queries import cycles as q
 from ...queries.evidence_panel import evidence_panel
@@ -17,7 +19,7 @@ from ...queries.platforms import get_platform_or_404
 from ...services import reviews as svc
 from ...services import self_assessments as sa_svc
 from ..dashboards.charts import reviewer_charts
-from ..helpers import actor, apply_errors, require
+from ..helpers import actor, apply_errors, form_input, require
 from . import forms as f
 
 bp = Blueprint("reviews", __name__, url_prefix="/reviews")
@@ -80,12 +82,10 @@ def score(cycle_id: int, platform_id: int):
         require(a.is_reviewer)
         if form.validate_on_submit():
             submit = request.form.get("action") == "submit"
-            scores = {c.code: (form[c.code].data or "") for c in criteria}
             try:
-                version = int(form.version.data) if (form.version.data or "").isdigit() else None
-                svc.save_review(session, current_user, cycle, assignment, scores=scores, comment=form.comment.data,
-                                conflict=form.conflict.data, conflict_note=form.conflict_note.data, submit=submit,
-                                version=version, now=utcnow())
+                data = form_input(form, ReviewPut, {"scores": {c.code: (form[c.code].data or "") for c in criteria},
+                                                    "submit": submit})
+                svc.save_review(session, current_user, cycle, assignment, data, now=utcnow())
                 session.commit()
             except AppError as exc:
                 session.rollback()
@@ -123,14 +123,6 @@ def score(cycle_id: int, platform_id: int):
 
 # --- self-assessment ---------------------------------------------------------------------------
 
-def _can_read(session, a, cycle, platform) -> bool:
-    if not permissions.can_view_self_assessment(a, cycle, platform):
-        return False
-    if a.is_reviewer:
-        return q.get_assignment(session, cycle.id, a.id, platform.id) is not None
-    return True
-
-
 @bp.route("/<int:cycle_id>/self-assessment/<int:platform_id>", methods=["GET", "POST"])
 @login_required
 def self_assessment(cycle_id: int, platform_id: int):
@@ -138,7 +130,7 @@ def self_assessment(cycle_id: int, platform_id: int):
     cycle = q.get_cycle_or_404(session, cycle_id)
     platform = get_platform_or_404(session, platform_id)
     a = actor()
-    require(_can_read(session, a, cycle, platform))
+    require_self_assessment_reader(session, a, cycle, platform)
     editable = permissions.can_author_self_assessment(a, platform) and permissions.can_edit_self_assessment(a, cycle, platform)
     sa = q.get_self_assessment(session, cycle.id, platform.id)
     form = f.SelfAssessmentForm()
@@ -146,10 +138,9 @@ def self_assessment(cycle_id: int, platform_id: int):
     if request.method == "POST":
         require(permissions.can_author_self_assessment(a, platform))
         if form.validate_on_submit():
-            version = int(form.version.data) if (form.version.data or "").isdigit() else None
             try:
-                sa_svc.save_self_assessment(session, current_user, cycle, platform, version=version, now=utcnow(),
-                                            data={k: form[k].data for k in sa_svc.NARRATIVES})
+                sa_svc.save_self_assessment(session, current_user, cycle, platform,
+                                            form_input(form, SelfAssessmentPut), now=utcnow())
                 session.commit()
             except AppError as exc:
                 session.rollback()
@@ -227,7 +218,7 @@ def download(file_id: int):
     file, sa = q.get_attachment_or_404(session, file_id)
     cycle = q.get_cycle_or_404(session, sa.cycle_id)
     platform = get_platform_or_404(session, sa.platform_id)
-    require(_can_read(session, actor(), cycle, platform))
+    require_self_assessment_reader(session, actor(), cycle, platform)
     path = sa_svc.file_path(file)
     if not path.exists():
         abort(404)

@@ -1,0 +1,45 @@
+"""Creating and editing a platform (admin): API bodies; the admin pages build the same models."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Optional
+
+from pydantic import AfterValidator, StringConstraints, field_validator
+
+from ..enums import PlatformField, PlatformOrigin, PlatformStatus
+from .types import Input, OptionalText, Text, null_as_empty, refuse_null
+
+#: a platform code: letters, digits, '-' and '_', stored in capitals
+Code = Annotated[Text(16), StringConstraints(pattern=r"^[A-Za-z0-9_-]+$"), AfterValidator(str.upper)]
+
+
+class PlatformCreate(Input):
+    code: Code
+    name_zh: Text(200)
+    name_en: Text(200)
+    field: PlatformField
+    origin: PlatformOrigin
+    host_institution: Text(200)
+    status: PlatformStatus = PlatformStatus.ACTIVE
+    founded_on: Optional[date] = None
+    integrity_flag: bool = False
+    integrity_note: OptionalText(2000) = ""
+
+
+class PlatformUpdate(Input):
+    """Only the fields sent change; a field that cannot be empty refuses null."""
+
+    code: Optional[Code] = None
+    name_zh: Optional[Text(200)] = None
+    name_en: Optional[Text(200)] = None
+    field: Optional[PlatformField] = None
+    origin: Optional[PlatformOrigin] = None
+    host_institution: Optional[Text(200)] = None
+    status: Optional[PlatformStatus] = None
+    founded_on: Optional[date] = None
+    integrity_flag: Optional[bool] = None
+    integrity_note: Optional[OptionalText(2000)] = None
+
+    _not_null = field_validator("code", "name_zh", "name_en", "field", "origin", "host_institution", "status",
+                                "integrity_flag", mode="before")(lambda cls, v: refuse_null(v))
+    _cleared = field_validator("integrity_note", mode="before")(lambda cls, v: null_as_empty(v))

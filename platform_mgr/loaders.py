@@ -1,0 +1,101 @@
+"""Load and authorise, once for the web and the API: the first lines of a view.
+
+``load_project(session, actor, project_id, need=permissions.can_edit_project)`` finds the row (404 when it
+does not exist) and checks the permission (401 for a visitor, 403 for anyone else): the view's own
+permission question is asked of `permissions` only. The errors are the app's own (`errors.py`), rendered
+as a page or as JSON by the one handler of `create_app`.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import g
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from . import permissions
+from .db import get_session
+from .errors import Forbidden, Unauthorized
+from .permissions import ANONYMOUS, Actor
+from .queries import cycles as cq
+from .queries import gates as gq
+from .queries import platforms as pq
+from .queries import projects as prq
+from .queries.access import load_actor
+
+Check = Callable[..., bool]
+
+
+def actor() -> Actor:
+    """The permissions Actor of the current request (web session or API token), loaded once."""
+    if "actor" not in g:
+        user = getattr(g, "api_user", None)
+        if user is None and current_user and current_user.is_authenticated:
+            user = current_user._get_current_object()
+        g.actor = load_actor(get_session(), user) if user is not None else ANONYMOUS
+    return g.actor
+
+
+def require(allowed: bool, who: Actor | None = None) -> None:
+    """Stop with 401 (a visitor) or 403 (anyone else) unless the permission holds."""
+    if allowed:
+        return
+    who = who or actor()
+    if not who.authenticated:
+        raise Unauthorized(_l("Please sign in."))
+    raise Forbidden(_l("You do not have permission to do this."))
+
+
+def load_platform(session, who: Actor, platform_id: int, need: Check = permissions.can_view_platform):
+    platform = pq.get_platform_or_404(session, platform_id)
+    require(need(who, platform), who)
+    return platform
+
+
+def load_project(session, who: Actor, project_id: int, need: Check = permissions.can_view_project):
+    project = prq.get_project_or_404(session, project_id)
+    require(need(who, project), who)
+    return project
+
+
+def load_milestone(session, who: Actor, milestone_id: int, need: Check = permissions.can_view_project):
+    """A milestone and its project; ``need`` is asked of the project."""
+    milestone = prq.get_milestone_or_404(session, milestone_id)
+    project = prq.get_project_or_404(session, milestone.project_id)
+    require(need(who, project), who)
+    return milestone, project
+
+
+def load_outcome(session, who: Actor, outcome_id: int, need: Check = permissions.can_view_project):
+    outcome = prq.get_outcome_or_404(session, outcome_id)
+    project = prq.get_project_or_404(session, outcome.project_id)
+    require(need(who, project), who)
+    return outcome, project
+
+
+def load_evidence(session, who: Actor, evidence_id: int, need: Check = permissions.can_view_evidence):
+    evidence = prq.get_evidence_or_404(session, evidence_id)
+    project = prq.get_project_or_404(session, prq.evidence_project_id(session, evidence))
+    require(need(who, project), who)
+    return evidence, project
+
+
+def load_gate_review(session, who: Actor, review_id: int, need: Check = permissions.can_view_project):
+    """A gate review and its project; ``need`` is asked of the project."""
+    review = gq.get_gate_review_or_404(session, review_id)
+    project = prq.get_project_or_404(session, review.project_id)
+    require(need(who, project), who)
+    return review, project
+
+
+def load_cycle(session, who: Actor, cycle_id: int, need: Check | None = None):
+    cycle = cq.get_cycle_or_404(session, cycle_id)
+    if need is not None:
+        require(need(who, cycle), who)
+    return cycle
+
+
+def require_self_assessment_reader(session, who: Actor, cycle, platform) -> None:
+    """A platform's self-assessment in a cycle: a reviewer only while assigned to it in that cycle."""
+    assigned = who.is_reviewer and cq.get_assignment(session, cycle.id, who.id, platform.id) is not None
+    require(permissions.can_view_self_assessment(who, cycle, platform, assigned_in_cycle=assigned), who)
