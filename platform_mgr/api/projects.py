@@ -1,17 +1,18 @@
 """Projects, milestones, evidence, gate reviews and outcomes (DESIGN §7).
 
-Every endpoint loads its row (404), checks a ``permissions.can_*`` (403), calls one service and commits
-once. Another platform's operator gets 403 on every route of a project it cannot see.
+Every endpoint loads its row (404), checks a ``permissions.can_*`` (403; 409 when only the project's state
+refuses a change, ``_require_change``), calls one service and commits once. Another platform's operator gets 403
+on every route of a project it cannot see.
 """
 from __future__ import annotations
 
 from flask import current_app, jsonify, request, send_file, url_for
 from flask_babel import lazy_gettext as _l
 
-from .. import permissions
+from .. import labels, permissions
 from ..db import get_session
 from ..domain import gates as dg
-from ..errors import Invalid
+from ..errors import Conflict, Invalid
 from ..i18n import shanghai_today
 from ..queries import gates as gq
 from ..queries import platforms as plq
@@ -99,6 +100,18 @@ def _load_project(project_id: int):
     return session, project
 
 
+def _require_change(allowed: bool, project) -> None:
+    """Let a change to a project (its fields, milestones, outcomes, evidence, gate requests) through, or refuse it
+    as DESIGN §7 says: 403 when the caller's role or ownership does not allow it, 409 when only the project's state
+    does not (held, killed, transferred or withdrawn: read-only; the same request succeeds on an active project).
+    Before the body is read, as every refusal here."""
+    if allowed:
+        return
+    require(permissions.can_change_projects_of(current_actor(), project.platform_id))
+    raise Conflict(_l("The project's status is “%(status)s”; it cannot be edited.",
+                      status=labels.PROJECT_STATUSES.get(project.status, project.status)))
+
+
 def _load_milestone(milestone_id: int):
     session = get_session()
     milestone = q.get_milestone_or_404(session, milestone_id)
@@ -154,7 +167,7 @@ def project_detail(project_id: int):
        body=ProjectUpdate, response=ProjectOut, endpoint="project_update")
 def project_update(project_id: int):
     session, project = _load_project(project_id)
-    require(permissions.can_edit_project(current_actor(), project))
+    _require_change(permissions.can_edit_project(current_actor(), project), project)
     body = parse_body(ProjectUpdate)
     data = body.model_dump(exclude_unset=True)
     version = data.pop("version")
@@ -194,7 +207,7 @@ def project_milestones(project_id: int):
        response=MilestoneOut, endpoint="project_milestones_create")
 def project_milestones_create(project_id: int):
     session, project = _load_project(project_id)
-    require(permissions.can_edit_milestones(current_actor(), project))
+    _require_change(permissions.can_edit_milestones(current_actor(), project), project)
     body = parse_body(MilestoneCreate)
     data = body.model_dump(exclude_unset=True)
     if data.get("stage") is None:
@@ -217,7 +230,8 @@ def milestone_update(milestone_id: int):
     session, milestone, project = _load_milestone(milestone_id)
     actor = current_actor()
     # refuse before reading the body: those who may only look get 403, not a validation error
-    require(permissions.can_edit_milestones(actor, project) or permissions.can_waive_milestone(actor, project))
+    _require_change(permissions.can_edit_milestones(actor, project) or permissions.can_waive_milestone(actor, project),
+                    project)
     body = parse_body(MilestoneUpdate)
     data = body.model_dump(exclude_unset=True)
     version = data.pop("version")
@@ -257,7 +271,7 @@ def _upload(session, project, *, milestone_id=None, outcome_id=None):
        endpoint="milestone_evidence_upload")
 def milestone_evidence_upload(milestone_id: int):
     session, milestone, project = _load_milestone(milestone_id)
-    require(permissions.can_edit_milestones(current_actor(), project))
+    _require_change(permissions.can_edit_milestones(current_actor(), project), project)
     evidence = _upload(session, project, milestone_id=milestone.id)
     commit()
     return jsonify(evidence_json(evidence)), 201
@@ -291,7 +305,7 @@ def project_gate_reviews(project_id: int):
        body=GateRequestBody, response=GateReviewOut, endpoint="project_gate_request")
 def project_gate_request(project_id: int):
     session, project = _load_project(project_id)
-    require(permissions.can_request_gate(current_actor(), project))
+    _require_change(permissions.can_request_gate(current_actor(), project), project)
     body = parse_body(GateRequestBody)
     review = gate_svc.request_gate_review(session, current_user_obj(), project, note=body.note)
     commit()
@@ -356,7 +370,7 @@ def project_outcomes(project_id: int):
        "date)", body=OutcomeCreate, response=OutcomeOut, endpoint="project_outcomes_create")
 def project_outcomes_create(project_id: int):
     session, project = _load_project(project_id)
-    require(permissions.can_edit_project(current_actor(), project))
+    _require_change(permissions.can_edit_project(current_actor(), project), project)
     body = parse_body(OutcomeCreate)
     outcome = outcome_svc.record_outcome(session, current_user_obj(), project, body.model_dump(),
                                          today=shanghai_today())
@@ -371,7 +385,7 @@ def outcome_evidence_upload(outcome_id: int):
     outcome = q.get_outcome_or_404(session, outcome_id)
     project = q.get_project_or_404(session, outcome.project_id)
     require(permissions.can_view_project(current_actor(), project))
-    require(permissions.can_edit_project(current_actor(), project))
+    _require_change(permissions.can_edit_project(current_actor(), project), project)
     evidence = _upload(session, project, outcome_id=outcome.id)
     commit()
     return jsonify(evidence_json(evidence)), 201
