@@ -55,6 +55,7 @@ def index():
 def new():
     require(permissions.can_manage_cycles(actor()))
     form = f.CycleForm()
+    status = 422 if request.method == "POST" else 200  # a form shown again after a POST was refused
     if form.validate_on_submit():
         session = get_session()
         try:
@@ -62,10 +63,11 @@ def new():
             session.commit()
         except AppError as exc:
             _fail(form, exc)
+            status = exc.status
         else:
             flash(_("The cycle was created as a draft."), "success")
             return redirect(url_for("cycles.detail", cycle_id=cycle.id))
-    return render_template("cycles/form.html", form=form, cycle=None, editable=frozenset(svc.FIELDS))
+    return render_template("cycles/form.html", form=form, cycle=None, editable=frozenset(svc.FIELDS)), status
 
 
 @bp.route("/<int:cycle_id>")
@@ -101,6 +103,7 @@ def edit(cycle_id: int):
         for name in ("window_start", "window_end", "opens_at"):
             if name not in editable:
                 getattr(form, name).validators = []
+    status = 422 if request.method == "POST" else 200  # a form shown again after a POST was refused
     if request.method == "POST" and form.validate_on_submit():
         data = {k: v for k, v in f.cycle_form_data(form).items() if k in editable}
         try:
@@ -112,10 +115,11 @@ def edit(cycle_id: int):
             session.commit()
         except AppError as exc:
             _fail(form, exc)
+            status = exc.status  # 409: a stale version
         else:
             flash(_("The cycle was saved."), "success")
             return redirect(url_for("cycles.detail", cycle_id=cycle.id))
-    return render_template("cycles/form.html", form=form, cycle=cycle, editable=editable)
+    return render_template("cycles/form.html", form=form, cycle=cycle, editable=editable), status
 
 
 def _move(cycle_id: int, action, done_message: str):
@@ -306,6 +310,7 @@ def new_rubric():
     require(permissions.can_manage_cycles(actor()))
     session = get_session()
     form = f.RubricForm()
+    status = 422 if request.method == "POST" else 200  # a form shown again after a POST was refused
     if request.method == "GET":
         latest = rubric_svc.latest_rubric(session)
         criteria = q.rubric_criteria(session, latest.id) if latest else []
@@ -331,10 +336,11 @@ def new_rubric():
         except AppError as exc:
             session.rollback()
             _criteria_errors(form, kept, exc)
+            status = exc.status
         else:
             flash(_("Rubric version %(v)d was created; draft cycles now use it.", v=rubric.version), "success")
             return redirect(url_for("cycles.rubric", rubric_id=rubric.id))
-    return render_template("cycles/rubric_form.html", form=form)
+    return render_template("cycles/rubric_form.html", form=form), status
 
 
 def _criteria_errors(form, kept, exc: AppError) -> None:
