@@ -164,8 +164,15 @@ def test_a_second_scheduler_process_waits_while_the_first_leads(database_url, tm
                     PYTHONUNBUFFERED="1", MAIL_SERVER="")
     proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "run", "--interval", "0.3"],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: [lines.append(line) for line in proc.stdout], daemon=True)
+    reader.start()
     try:
-        time.sleep(3)
+        # its first ticks find the lock taken (however long the child takes to start on a busy machine)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None and not any("not the leader" in x for x in lines):
+            time.sleep(0.1)
+        assert any("not the leader" in x for x in lines), "".join(lines)
         assert db.exec(select(JobRun)).all() == []  # it ticked, found the lock taken, did nothing
         with app.app_context():
             holder.release()
@@ -175,12 +182,14 @@ def test_a_second_scheduler_process_waits_while_the_first_leads(database_url, tm
             time.sleep(0.2)
         assert db.exec(select(JobRun)).all()  # it took over
         proc.send_signal(signal.SIGTERM)
-        output, _ = proc.communicate(timeout=30)
+        proc.wait(timeout=30)
+        reader.join(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
         with app.app_context():
             holder.release()
+    output = "".join(lines)
     assert proc.returncode == 0, output
     assert "not the leader" in output
