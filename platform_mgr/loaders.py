@@ -15,7 +15,9 @@ from flask_login import current_user
 
 from . import permissions
 from .db import get_session
-from .errors import Forbidden, Unauthorized
+from .enums import ProjectStatus
+from .errors import Conflict, Forbidden, Unauthorized
+from .i18n import LazyLabel
 from .permissions import ANONYMOUS, Actor
 from .queries import cycles as cq
 from .queries import gates as gq
@@ -44,6 +46,17 @@ def require(allowed: bool, who: Actor | None = None) -> None:
     if not who.authenticated:
         raise Unauthorized(_l("Please sign in."))
     raise Forbidden(_l("You do not have permission to do this."))
+
+
+def require_change(allowed: bool, who: Actor, project) -> None:
+    """A change to a project (its fields, milestones, outcomes, evidence, a gate request), or the refusal DESIGN §7
+    names: 403 when the caller's role or ownership does not allow it, 409 when only the project's state does not
+    (held, killed, transferred, withdrawn: the same request succeeds on an active project)."""
+    if allowed:
+        return
+    require(permissions.can_change_projects_of(who, project.platform_id), who)
+    raise Conflict(_l("The project's status is “%(status)s”; it cannot be edited.",
+                      status=LazyLabel(ProjectStatus(project.status))))
 
 
 def load_platform(session, who: Actor, platform_id: int, need: Check = permissions.can_view_platform):

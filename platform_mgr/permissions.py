@@ -100,6 +100,13 @@ def can_create_project(actor: Actor, platform: Any) -> bool:
     return actor.is_admin or is_operator_of(actor, platform)
 
 
+def can_change_projects_of(actor: Actor, platform: Any) -> bool:
+    """Who changes a platform's projects at all (its operators, admins), whatever a project's state: the role
+    and ownership half of ``can_edit_project``. The API refuses the others with 403, and those whose change only
+    the project's state forbids with 409 (DESIGN §7)."""
+    return actor.is_admin or is_operator_of(actor, platform)
+
+
 def can_edit_project(actor: Actor, project: Any) -> bool:
     """Edit project fields, record outcomes, upload evidence: only while the project is active.
 

@@ -44,7 +44,8 @@ def test_bootstrap_is_served_by_the_app(client):
     css = re.search(r'href="(/static/[^"]*bootstrap[^"]*\.css)"', html) or re.search(
         r'href="(/bootstrap/static/[^"]*\.css)"', html)
     assert css, "bootstrap CSS must be linked from this server"
-    assert client.get(css.group(1)).status_code == 200
+    with client.get(css.group(1)) as response:
+        assert response.status_code == 200
 
 
 def test_security_headers(client):

@@ -6,18 +6,22 @@ classified fails ``test_every_route_is_classified`` ("classify it"). For each ro
 projects, milestones, a pending gate review, evidence, an open cycle with assignments, a
 self-assessment with an attachment, notifications, a calendar feed) and every role calls the route:
 
-- allowed → anything but 401/403/404 (a 409 or 422 is fine: the door was open);
-- denied  → 401/403/404, or the sign-in redirect for an anonymous browser;
-- never a 5xx.
+- allowed → the one status ``MATRIX`` says for the route (and that role): 200, 201, a 302 that is not to the
+  sign-in page, or the 409 / 422 of a door that was open to a request the world's state or the empty body
+  refuses;
+- denied  → exactly as DESIGN §7 says (``refusal``): anonymous gets the sign-in redirect (302 to /login) on a
+  page and 401 on the API; a signed-in role gets 403, except for an object that is the caller's own
+  (``NOT_YOURS``: someone else's notification is 404, not found, by design).
 
 Denied roles go first; a write by an allowed role gets a fresh world, so one role's change never
-decides another's answer. tests/web/test_projects_authz.py checks the exact answers and that
+decides another's answer. tests/web/test_projects_authz.py checks the answers to real bodies and that
 nothing is written for the projects/gates area; this matrix is the broad net over all areas.
 """
 from __future__ import annotations
 
 import io
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -46,161 +50,194 @@ OWN_REVIEW = frozenset({"rev_assigned"})
 # reviewers' area: any reviewer, and admins
 REVIEWERS = frozenset({"rev_assigned", "rev_other", "gatekeeper", "admin"})
 
-# "METHOD rule" → roles allowed. Every route of the app must appear here.
-MATRIX: dict[str, frozenset[str]] = {
+# a signed-in user asking for the sign-in page (or signing in again) is sent home
+SENT_HOME = dict.fromkeys(SIGNED_IN, 302)
+
+# "METHOD rule" → (roles allowed, the status each of them gets: one for all, or per role). The request is the
+# matrix's: no body or an empty form / JSON object, so a form or body the door lets through answers 422 (bad
+# input) and a state change the world's state does not allow answers 409. Every route of the app must appear here.
+MATRIX: dict[str, tuple[frozenset[str], int | dict[str, int]]] = {
     # --- public ---------------------------------------------------------------------------
-    "GET /": EVERYONE,
-    "GET /healthz": EVERYONE,
-    "GET /login": EVERYONE,
-    "POST /login": EVERYONE,
-    "GET /static/<path:filename>": EVERYONE,
-    "GET /bootstrap/static/<path:filename>": EVERYONE,
-    "GET /api/openapi.json": EVERYONE,
-    "GET /calendar/<token>.ics": EVERYONE,  # the secret token in the address is the credential
+    "GET /": (EVERYONE, 302),
+    "GET /healthz": (EVERYONE, 200),
+    "GET /login": (EVERYONE, {"anon": 200, **SENT_HOME}),
+    "POST /login": (EVERYONE, {"anon": 422, **SENT_HOME}),  # anonymous: the empty form is refused
+    "GET /static/<path:filename>": (EVERYONE, 200),
+    "GET /bootstrap/static/<path:filename>": (EVERYONE, 200),
+    "GET /api/openapi.json": (EVERYONE, 200),
+    "GET /calendar/<token>.ics": (EVERYONE, 200),  # the secret token in the address is the credential
     # --- any signed-in user ----------------------------------------------------------------
-    "GET /home": SIGNED_IN,
-    "POST /logout": SIGNED_IN,
-    "GET /account/password": SIGNED_IN,
-    "POST /account/password": SIGNED_IN,
-    "GET /platforms/": SIGNED_IN,
-    "GET /platforms/<int:platform_id>": SIGNED_IN,
-    "GET /notifications/": SIGNED_IN,
-    "POST /notifications/read-all": SIGNED_IN,
-    "GET /calendar": SIGNED_IN,
-    "POST /calendar/rotate": SIGNED_IN,
-    "POST /calendar/disable": SIGNED_IN,
-    "GET /cycles/": SIGNED_IN,
-    "GET /cycles/<int:cycle_id>": SIGNED_IN,
-    "GET /eligibility/": SIGNED_IN,
-    "GET /projects/dashboard": SIGNED_IN,  # a chooser: operators are sent on to their platform
-    "GET /api/v1/me": SIGNED_IN,
-    "GET /api/v1/platforms": SIGNED_IN,
-    "GET /api/v1/platforms/<int:platform_id>": SIGNED_IN,
-    "GET /api/v1/notifications": SIGNED_IN,
-    "POST /api/v1/notifications/read-all": SIGNED_IN,
-    "GET /api/v1/cycles": SIGNED_IN,
-    "GET /api/v1/cycles/<int:cycle_id>": SIGNED_IN,
-    "GET /api/v1/rubrics": SIGNED_IN,
-    "GET /api/v1/rubrics/<int:rubric_id>": SIGNED_IN,
+    "GET /home": (SIGNED_IN, 200),
+    "POST /logout": (SIGNED_IN, 302),
+    "GET /account/password": (SIGNED_IN, 200),
+    "POST /account/password": (SIGNED_IN, 422),
+    "GET /platforms/": (SIGNED_IN, 200),
+    "GET /platforms/<int:platform_id>": (SIGNED_IN, 200),
+    "GET /notifications/": (SIGNED_IN, 200),
+    "POST /notifications/read-all": (SIGNED_IN, 302),
+    "GET /calendar": (SIGNED_IN, 200),
+    "POST /calendar/rotate": (SIGNED_IN, 200),
+    "POST /calendar/disable": (SIGNED_IN, 302),
+    "GET /cycles/": (SIGNED_IN, 200),
+    "GET /cycles/<int:cycle_id>": (SIGNED_IN, 200),
+    "GET /eligibility/": (SIGNED_IN, 200),
+    # a chooser: operators are sent on to their platform
+    "GET /projects/dashboard": (SIGNED_IN, {"op": 302, "other_op": 302, **dict.fromkeys(REVIEWERS, 200)}),
+    "GET /api/v1/me": (SIGNED_IN, 200),
+    "GET /api/v1/platforms": (SIGNED_IN, 200),
+    "GET /api/v1/platforms/<int:platform_id>": (SIGNED_IN, 200),
+    "GET /api/v1/notifications": (SIGNED_IN, 200),
+    "POST /api/v1/notifications/read-all": (SIGNED_IN, 200),
+    "GET /api/v1/cycles": (SIGNED_IN, 200),
+    "GET /api/v1/cycles/<int:cycle_id>": (SIGNED_IN, 200),
+    "GET /api/v1/rubrics": (SIGNED_IN, 200),
+    "GET /api/v1/rubrics/<int:rubric_id>": (SIGNED_IN, 200),
     # --- owner only: the notification belongs to the operator of A ------------------------------
-    "POST /notifications/<int:notification_id>/read": frozenset({"op"}),
-    "POST /api/v1/notifications/<int:notification_id>/read": frozenset({"op"}),
+    "POST /notifications/<int:notification_id>/read": (frozenset({"op"}), 302),
+    "POST /api/v1/notifications/<int:notification_id>/read": (frozenset({"op"}), 200),
     # --- platform A's projects: viewers / editors ----------------------------------------------
-    "GET /projects/platform/<int:platform_id>": VIEW_A,
-    "GET /projects/platform/<int:platform_id>/new": EDIT_A,
-    "POST /projects/platform/<int:platform_id>/new": EDIT_A,
-    "GET /projects/<int:project_id>": VIEW_A,
-    "GET /projects/<int:project_id>/edit": EDIT_A,
-    "POST /projects/<int:project_id>/edit": EDIT_A,
-    "GET /projects/<int:project_id>/gate": EDIT_A,
-    "POST /projects/<int:project_id>/gate": EDIT_A,
-    "GET /projects/<int:project_id>/milestones/new": EDIT_A,
-    "POST /projects/<int:project_id>/milestones/new": EDIT_A,
-    "GET /projects/<int:project_id>/outcomes/new": EDIT_A,
-    "POST /projects/<int:project_id>/outcomes/new": EDIT_A,
-    "POST /projects/<int:project_id>/resume": ADMIN,
-    "GET /projects/evidence/<int:evidence_id>": VIEW_A,
-    "GET /projects/milestones/<int:milestone_id>": VIEW_A,
-    "POST /projects/milestones/<int:milestone_id>": EDIT_A,
-    "GET /projects/milestones/<int:milestone_id>/complete": EDIT_A,
-    "POST /projects/milestones/<int:milestone_id>/complete": EDIT_A,
-    "POST /projects/milestones/<int:milestone_id>/evidence": EDIT_A,
-    "GET /projects/milestones/<int:milestone_id>/waive": ADMIN,
-    "POST /projects/milestones/<int:milestone_id>/waive": ADMIN,
-    "GET /api/v1/platforms/<int:platform_id>/projects": VIEW_A,
-    "POST /api/v1/platforms/<int:platform_id>/projects": EDIT_A,
-    "GET /api/v1/projects/<int:project_id>": VIEW_A,
-    "PATCH /api/v1/projects/<int:project_id>": EDIT_A,
-    "POST /api/v1/projects/<int:project_id>/resume": ADMIN,
-    "GET /api/v1/projects/<int:project_id>/milestones": VIEW_A,
-    "POST /api/v1/projects/<int:project_id>/milestones": EDIT_A,
-    "GET /api/v1/projects/<int:project_id>/outcomes": VIEW_A,
-    "POST /api/v1/projects/<int:project_id>/outcomes": EDIT_A,
-    "GET /api/v1/projects/<int:project_id>/gate-reviews": VIEW_A,
-    "POST /api/v1/projects/<int:project_id>/gate-reviews": EDIT_A,
-    "GET /api/v1/milestones/<int:milestone_id>": VIEW_A,
-    "PATCH /api/v1/milestones/<int:milestone_id>": EDIT_A,
-    "POST /api/v1/milestones/<int:milestone_id>/evidence": EDIT_A,
-    "POST /api/v1/outcomes/<int:outcome_id>/evidence": EDIT_A,
-    "GET /api/v1/evidence/<int:evidence_id>": VIEW_A,
+    "GET /projects/platform/<int:platform_id>": (VIEW_A, 200),
+    "GET /projects/platform/<int:platform_id>/new": (EDIT_A, 200),
+    "POST /projects/platform/<int:platform_id>/new": (EDIT_A, 422),
+    "GET /projects/<int:project_id>": (VIEW_A, 200),
+    "GET /projects/<int:project_id>/edit": (EDIT_A, 200),
+    "POST /projects/<int:project_id>/edit": (EDIT_A, 422),
+    "GET /projects/<int:project_id>/gate": (EDIT_A, 200),
+    "POST /projects/<int:project_id>/gate": (EDIT_A, 422),  # a POST with no form at all is not a submission
+    "GET /projects/<int:project_id>/milestones/new": (EDIT_A, 200),
+    "POST /projects/<int:project_id>/milestones/new": (EDIT_A, 422),
+    "GET /projects/<int:project_id>/outcomes/new": (EDIT_A, 200),
+    "POST /projects/<int:project_id>/outcomes/new": (EDIT_A, 422),
+    "POST /projects/<int:project_id>/resume": (ADMIN, 302),
+    "GET /projects/evidence/<int:evidence_id>": (VIEW_A, 200),
+    "GET /projects/milestones/<int:milestone_id>": (VIEW_A, 200),
+    "POST /projects/milestones/<int:milestone_id>": (EDIT_A, 422),
+    "GET /projects/milestones/<int:milestone_id>/complete": (EDIT_A, 200),
+    "POST /projects/milestones/<int:milestone_id>/complete": (EDIT_A, 422),
+    "POST /projects/milestones/<int:milestone_id>/evidence": (EDIT_A, 422),
+    "GET /projects/milestones/<int:milestone_id>/waive": (ADMIN, 200),
+    "POST /projects/milestones/<int:milestone_id>/waive": (ADMIN, 422),
+    "GET /api/v1/platforms/<int:platform_id>/projects": (VIEW_A, 200),
+    "POST /api/v1/platforms/<int:platform_id>/projects": (EDIT_A, 422),
+    "GET /api/v1/projects/<int:project_id>": (VIEW_A, 200),
+    "PATCH /api/v1/projects/<int:project_id>": (EDIT_A, 422),
+    "POST /api/v1/projects/<int:project_id>/resume": (ADMIN, 200),
+    "GET /api/v1/projects/<int:project_id>/milestones": (VIEW_A, 200),
+    "POST /api/v1/projects/<int:project_id>/milestones": (EDIT_A, 422),
+    "GET /api/v1/projects/<int:project_id>/outcomes": (VIEW_A, 200),
+    "POST /api/v1/projects/<int:project_id>/outcomes": (EDIT_A, 422),
+    "GET /api/v1/projects/<int:project_id>/gate-reviews": (VIEW_A, 200),
+    "POST /api/v1/projects/<int:project_id>/gate-reviews": (EDIT_A, 201),
+    "GET /api/v1/milestones/<int:milestone_id>": (VIEW_A, 200),
+    "PATCH /api/v1/milestones/<int:milestone_id>": (EDIT_A, 422),
+    "POST /api/v1/milestones/<int:milestone_id>/evidence": (EDIT_A, 422),
+    "POST /api/v1/outcomes/<int:outcome_id>/evidence": (EDIT_A, 422),
+    "GET /api/v1/evidence/<int:evidence_id>": (VIEW_A, 200),
     # --- gates: gatekeeper ------------------------------------------------------------------
-    "GET /gates/": DECIDE_A,
-    "GET /gates/<int:review_id>": VIEW_A,
-    "POST /gates/<int:review_id>": DECIDE_A,
-    "GET /api/v1/gate-reviews": DECIDE_A,
-    "GET /api/v1/gate-reviews/<int:review_id>": VIEW_A,
-    "POST /api/v1/gate-reviews/<int:review_id>/decision": DECIDE_A,
-    "GET /gates/templates": ADMIN,
-    "POST /gates/templates": ADMIN,
-    "POST /gates/templates/<int:platform_id>/customise": ADMIN,
-    "POST /gates/templates/<int:platform_id>/reset": ADMIN,
-    "GET /gates/templates/items/<int:item_id>": ADMIN,
-    "POST /gates/templates/items/<int:item_id>": ADMIN,
-    "POST /gates/templates/items/<int:item_id>/delete": ADMIN,
+    "GET /gates/": (DECIDE_A, 200),
+    "GET /gates/<int:review_id>": (VIEW_A, 200),
+    "POST /gates/<int:review_id>": (DECIDE_A, 422),
+    "GET /api/v1/gate-reviews": (DECIDE_A, 200),
+    "GET /api/v1/gate-reviews/<int:review_id>": (VIEW_A, 200),
+    "POST /api/v1/gate-reviews/<int:review_id>/decision": (DECIDE_A, 422),
+    "GET /gates/templates": (ADMIN, 200),
+    "POST /gates/templates": (ADMIN, 422),
+    "POST /gates/templates/<int:platform_id>/customise": (ADMIN, 302),
+    "POST /gates/templates/<int:platform_id>/reset": (ADMIN, 302),
+    "GET /gates/templates/items/<int:item_id>": (ADMIN, 200),
+    "POST /gates/templates/items/<int:item_id>": (ADMIN, 422),
+    "POST /gates/templates/items/<int:item_id>/delete": (ADMIN, 302),
     # --- cycles, rubrics: admin ---------------------------------------------------------------
-    "GET /cycles/new": ADMIN,
-    "POST /cycles/new": ADMIN,
-    "GET /cycles/<int:cycle_id>/edit": ADMIN,
-    "POST /cycles/<int:cycle_id>/edit": ADMIN,
-    "POST /cycles/<int:cycle_id>/open": ADMIN,
-    "POST /cycles/<int:cycle_id>/close": ADMIN,
-    "POST /cycles/<int:cycle_id>/publish": ADMIN,
-    "GET /cycles/<int:cycle_id>/assignments": ADMIN,
-    "POST /cycles/<int:cycle_id>/assignments": ADMIN,
-    "POST /cycles/<int:cycle_id>/assignments/balanced": ADMIN,
-    "POST /cycles/<int:cycle_id>/assignments/<int:assignment_id>/delete": ADMIN,
-    "GET /cycles/<int:cycle_id>/results": ADMIN,  # the cycle is open: results are provisional, admin only
-    "GET /cycles/rubrics": ADMIN,
-    "GET /cycles/rubrics/<int:rubric_id>": SIGNED_IN,  # criteria and guidance: reviewers read them too
-    "GET /cycles/rubrics/new": ADMIN,
-    "POST /cycles/rubrics/new": ADMIN,
-    "POST /api/v1/cycles": ADMIN,
-    "PATCH /api/v1/cycles/<int:cycle_id>": ADMIN,
-    "POST /api/v1/cycles/<int:cycle_id>/open": ADMIN,
-    "POST /api/v1/cycles/<int:cycle_id>/close": ADMIN,
-    "POST /api/v1/cycles/<int:cycle_id>/publish": ADMIN,
-    "POST /api/v1/cycles/<int:cycle_id>/assignments": ADMIN,
-    "POST /api/v1/cycles/<int:cycle_id>/assignments/balanced": ADMIN,
-    "DELETE /api/v1/cycles/<int:cycle_id>/assignments/<int:assignment_id>": ADMIN,
-    "GET /api/v1/cycles/<int:cycle_id>/results": ADMIN,
-    "POST /api/v1/rubrics": ADMIN,
+    "GET /cycles/new": (ADMIN, 200),
+    "POST /cycles/new": (ADMIN, 422),
+    "GET /cycles/<int:cycle_id>/edit": (ADMIN, 200),
+    "POST /cycles/<int:cycle_id>/edit": (ADMIN, 422),
+    "POST /cycles/<int:cycle_id>/open": (ADMIN, 302),  # the buttons go back to the cycle, saying what happened
+    "POST /cycles/<int:cycle_id>/close": (ADMIN, 302),
+    "POST /cycles/<int:cycle_id>/publish": (ADMIN, 302),
+    "GET /cycles/<int:cycle_id>/assignments": (ADMIN, 200),
+    "POST /cycles/<int:cycle_id>/assignments": (ADMIN, 422),
+    "POST /cycles/<int:cycle_id>/assignments/balanced": (ADMIN, 422),
+    "POST /cycles/<int:cycle_id>/assignments/<int:assignment_id>/delete": (ADMIN, 302),
+    "GET /cycles/<int:cycle_id>/results": (ADMIN, 200),  # the cycle is open: results are provisional, admin only
+    "GET /cycles/rubrics": (ADMIN, 200),
+    "GET /cycles/rubrics/<int:rubric_id>": (SIGNED_IN, 200),  # criteria and guidance: reviewers read them too
+    "GET /cycles/rubrics/new": (ADMIN, 200),
+    "POST /cycles/rubrics/new": (ADMIN, 422),
+    "POST /api/v1/cycles": (ADMIN, 422),
+    "PATCH /api/v1/cycles/<int:cycle_id>": (ADMIN, 422),
+    "POST /api/v1/cycles/<int:cycle_id>/open": (ADMIN, 409),  # the world's cycle is open already
+    "POST /api/v1/cycles/<int:cycle_id>/close": (ADMIN, 200),
+    "POST /api/v1/cycles/<int:cycle_id>/publish": (ADMIN, 409),  # an open cycle is not published
+    "POST /api/v1/cycles/<int:cycle_id>/assignments": (ADMIN, 422),
+    "POST /api/v1/cycles/<int:cycle_id>/assignments/balanced": (ADMIN, 200),
+    "DELETE /api/v1/cycles/<int:cycle_id>/assignments/<int:assignment_id>": (ADMIN, 200),
+    "GET /api/v1/cycles/<int:cycle_id>/results": (ADMIN, 200),
+    "POST /api/v1/rubrics": (ADMIN, 422),
     # assignments: admin all, a reviewer its own list (any reviewer may ask; an empty list for others)
-    "GET /api/v1/cycles/<int:cycle_id>/assignments": REVIEWERS,
+    "GET /api/v1/cycles/<int:cycle_id>/assignments": (REVIEWERS, 200),
     # --- reviews: the assigned reviewer ----------------------------------------------------------
-    "GET /reviews/": SIGNED_IN,  # each sees their own: reviewers their assignments, operators self-assessments
-    "GET /reviews/<int:cycle_id>/<int:platform_id>": OWN_REVIEW,
-    "POST /reviews/<int:cycle_id>/<int:platform_id>": OWN_REVIEW,
+    "GET /reviews/": (SIGNED_IN, 200),  # each sees their own: reviewers their assignments, operators self-assessments
+    "GET /reviews/<int:cycle_id>/<int:platform_id>": (OWN_REVIEW, 200),
+    "POST /reviews/<int:cycle_id>/<int:platform_id>": (OWN_REVIEW, 302),
     # the caller's own review; admins read anyone's (?reviewer_id=)
-    "GET /api/v1/cycles/<int:cycle_id>/reviews/<int:platform_id>": OWN_REVIEW | ADMIN,
-    "PUT /api/v1/cycles/<int:cycle_id>/reviews/<int:platform_id>": OWN_REVIEW,
+    "GET /api/v1/cycles/<int:cycle_id>/reviews/<int:platform_id>": (OWN_REVIEW | ADMIN, 200),
+    "PUT /api/v1/cycles/<int:cycle_id>/reviews/<int:platform_id>": (OWN_REVIEW, 200),
     # --- self-assessments: operators of the platform write, assigned reviewers read --------------
-    "GET /reviews/<int:cycle_id>/self-assessment/<int:platform_id>": SA_VIEW_A,
-    "POST /reviews/<int:cycle_id>/self-assessment/<int:platform_id>": SA_EDIT_A,
-    "POST /reviews/<int:cycle_id>/self-assessment/<int:platform_id>/attachments": SA_EDIT_A,
-    "POST /reviews/<int:cycle_id>/self-assessment/<int:platform_id>/attachments/<int:file_id>/delete": SA_EDIT_A,
-    "GET /reviews/attachments/<int:file_id>": SA_VIEW_A,
-    "GET /api/v1/cycles/<int:cycle_id>/self-assessments/<int:platform_id>": SA_VIEW_A,
-    "PUT /api/v1/cycles/<int:cycle_id>/self-assessments/<int:platform_id>": SA_EDIT_A,
-    "POST /api/v1/cycles/<int:cycle_id>/self-assessments/<int:platform_id>/attachments": SA_EDIT_A,
-    "DELETE /api/v1/cycles/<int:cycle_id>/self-assessments/<int:platform_id>/attachments/<int:file_id>": SA_EDIT_A,
-    "GET /api/v1/self-assessment-files/<int:file_id>": SA_VIEW_A,
+    "GET /reviews/<int:cycle_id>/self-assessment/<int:platform_id>": (SA_VIEW_A, 200),
+    "POST /reviews/<int:cycle_id>/self-assessment/<int:platform_id>": (SA_EDIT_A, 302),
+    "POST /reviews/<int:cycle_id>/self-assessment/<int:platform_id>/attachments": (SA_EDIT_A, 302),
+    "POST /reviews/<int:cycle_id>/self-assessment/<int:platform_id>/attachments/<int:file_id>/delete": (SA_EDIT_A, 302),
+    "GET /reviews/attachments/<int:file_id>": (SA_VIEW_A, 200),
+    "GET /api/v1/cycles/<int:cycle_id>/self-assessments/<int:platform_id>": (SA_VIEW_A, 200),
+    "PUT /api/v1/cycles/<int:cycle_id>/self-assessments/<int:platform_id>": (SA_EDIT_A, 200),
+    "POST /api/v1/cycles/<int:cycle_id>/self-assessments/<int:platform_id>/attachments": (SA_EDIT_A, 422),
+    "DELETE /api/v1/cycles/<int:cycle_id>/self-assessments/<int:platform_id>/attachments/<int:file_id>": (SA_EDIT_A, 200),
+    "GET /api/v1/self-assessment-files/<int:file_id>": (SA_VIEW_A, 200),
     # --- eligibility and exports: admin while the cycle is open ----------------------------------
-    "GET /eligibility/cycles/<int:cycle_id>": ADMIN,
-    "GET /eligibility/cycles/<int:cycle_id>/notice": ADMIN,
-    "GET /eligibility/cycles/<int:cycle_id>/platforms/<int:platform_id>": ADMIN,
-    "GET /eligibility/cycles/<int:cycle_id>/what-if": ADMIN,
-    "GET /api/v1/cycles/<int:cycle_id>/eligibility": ADMIN,
+    "GET /eligibility/cycles/<int:cycle_id>": (ADMIN, 200),
+    "GET /eligibility/cycles/<int:cycle_id>/notice": (ADMIN, 200),
+    "GET /eligibility/cycles/<int:cycle_id>/platforms/<int:platform_id>": (ADMIN, 200),
+    "GET /eligibility/cycles/<int:cycle_id>/what-if": (ADMIN, 200),
+    "GET /api/v1/cycles/<int:cycle_id>/eligibility": (ADMIN, 200),
     # exports of platform A's projects (?platform=A): whoever sees its projects
-    "GET /exports/<name>.csv": VIEW_A,
-    "GET /exports/<name>.xlsx": VIEW_A,
-    "GET /api/v1/exports/<name>.csv": VIEW_A,
-    "GET /api/v1/exports/<name>.xlsx": VIEW_A,
+    "GET /exports/<name>.csv": (VIEW_A, 200),
+    "GET /exports/<name>.xlsx": (VIEW_A, 200),
+    "GET /api/v1/exports/<name>.csv": (VIEW_A, 200),
+    "GET /api/v1/exports/<name>.xlsx": (VIEW_A, 200),
     # --- programme and audit: admin ----------------------------------------------------------
-    "GET /dashboards/programme": ADMIN,
-    "GET /api/v1/audit": ADMIN,
-    "POST /api/v1/platforms": ADMIN,
-    "PATCH /api/v1/platforms/<int:platform_id>": ADMIN,
+    "GET /dashboards/programme": (ADMIN, 200),
+    "GET /api/v1/audit": (ADMIN, 200),
+    "POST /api/v1/platforms": (ADMIN, 422),
+    "PATCH /api/v1/platforms/<int:platform_id>": (ADMIN, 200),
 }
+
+
+# someone else's notification is not found (services.notifications.get_own_or_404: no existence leak)
+NOT_YOURS = frozenset({"POST /notifications/<int:notification_id>/read",
+                       "POST /api/v1/notifications/<int:notification_id>/read"})
+ERROR_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found"}
+
+
+def refusal(route: str, role: str) -> int:
+    """The status a role the route is not for gets (DESIGN §7); 302 means the redirect to the sign-in page."""
+    api = route.split(" ", 1)[1].startswith("/api/")
+    if role == "anon":
+        return 401 if api else 302
+    return 404 if route in NOT_YOURS else 403
+
+
+def expected(route: str, role: str) -> int:
+    allowed, status = MATRIX[route]
+    if role not in allowed:
+        return refusal(route, role)
+    return status[role] if isinstance(status, dict) else status
+
+
+def test_every_allowed_role_has_its_status():
+    missing = [f"{route}: {sorted(allowed - status.keys())}" for route, (allowed, status) in MATRIX.items()
+               if isinstance(status, dict) and status.keys() != allowed]
+    assert missing == []
 
 
 def _routes(app):
@@ -329,8 +366,8 @@ def _call(app, world, role, route, rule):
 def test_route_authorization(app, db, route):
     method, _sep, rule_text = route.partition(" ")
     rule = next(r for m, r in _routes(app) if m == method and r.rule == rule_text)
-    allowed = MATRIX.get(route)
-    assert allowed is not None, f"{route} is not in the authorization matrix: classify it"
+    assert route in MATRIX, f"{route} is not in the authorization matrix: classify it"
+    allowed, _status = MATRIX[route]
     world = build_world(app, db)
     dirty = False
     failures = []
@@ -340,22 +377,19 @@ def test_route_authorization(app, db, route):
             _clean(app.config["SQLALCHEMY_DATABASE_URI"])
             world = build_world(app, db)
         response = _call(app, world, role, route, rule)
-        status = response.status_code
-        response.get_data()
-        response.close()  # streamed exports end their request here
+        response.get_data()  # read to the end: a streamed export or download ends its request here
+        status, want = response.status_code, expected(route, role)
+        location = urlsplit(response.headers.get("Location", "")).path
         if method != "GET" and role in allowed:
             dirty = True
-        if status >= 500:
-            failures.append(f"{role}: {status} (server error)")
+        if status != want:
+            failures.append(f"{role}: {status}, not {want}" + (f" (to {location})" if status == 302 else ""))
         elif role in allowed:
-            if status in (401, 403, 404):
-                failures.append(f"{role}: {status} but allowed")
-            if (status == 302 and "/login" in response.headers.get("Location", "") and role != "anon"
-                    and route != "POST /logout"):
+            if status == 302 and location == "/login" and route != "POST /logout":
                 failures.append(f"{role}: sent to sign in but allowed")
-        else:
-            refused = status in (401, 403, 404) or (
-                role == "anon" and status == 302 and "/login" in response.headers.get("Location", ""))
-            if not refused:
-                failures.append(f"{role}: {status} but denied")
+        elif status == 302:
+            if location != "/login":
+                failures.append(f"{role}: sent to {location}, not to sign in")
+        elif rule.rule.startswith("/api/") and response.get_json()["error"]["code"] != ERROR_CODES[status]:
+            failures.append(f"{role}: {status} with error code {response.get_json()['error']['code']}")
     assert not failures, f"{route}: " + "; ".join(failures)

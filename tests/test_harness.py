@@ -1,4 +1,5 @@
-"""The harness itself: the frozen clock, and no request whose outcome a test throws away unchecked."""
+"""The harness itself: the frozen clock, no request whose outcome a test throws away unchecked, no streamed
+response left open."""
 from __future__ import annotations
 
 import ast
@@ -10,6 +11,7 @@ import pytest
 
 from platform_mgr import clock
 
+from . import conftest
 from .factories import FROZEN_AT
 
 TESTS = Path(__file__).resolve().parent
@@ -31,6 +33,47 @@ def test_a_request_that_answers_otherwise_than_expected_fails_the_test(client):
     with pytest.raises(AssertionError, match=r"GET /healthz: expected 404, got 200"):
         client.get("/healthz", expect=404)
     assert client.get("/healthz", expect=200).status_code == 200
+
+
+def _export(api, make):
+    platform = make.platform()
+    make.project(platform)
+    return api(make.admin()), f"/api/v1/exports/projects.csv?platform={platform.id}"
+
+
+def test_a_streamed_response_left_open_fails_the_test_and_is_closed(api, make):
+    """An unread CSV stream keeps its request, its session and its transaction open (on PostgreSQL the next
+    test's TRUNCATE would wait for it forever): the test that leaves one fails at teardown instead, naming it."""
+    client, url = _export(api, make)
+    response = client.get(url, expect=200)
+    stream = conftest._streams[-1]
+    assert not stream.finished
+    with pytest.raises(pytest.fail.Exception, match=re.escape(f"streamed response(s) left open: GET {url} ")):
+        conftest.finish_streams()
+    assert stream.finished and conftest._streams == []  # released before failing
+    response.close()
+
+
+@pytest.mark.parametrize("finish", ["read", "close", "with"])
+def test_a_streamed_response_read_to_the_end_or_closed_is_finished(api, make, finish):
+    client, url = _export(api, make)
+    if finish == "with":
+        with client.get(url, expect=200) as response:
+            assert response.headers["Content-Type"].startswith("text/csv")
+    else:
+        response = client.get(url, expect=200)
+        if finish == "read":
+            assert response.data.startswith(b"\xef\xbb\xbf")  # the BOM, then every row
+        else:
+            response.close()
+    assert [s.finished for s in conftest._streams] == [True]
+    conftest.finish_streams()
+
+
+def test_answers_that_are_not_streamed_are_not_tracked(api, make, client):
+    api(make.admin()).get("/api/v1/me", expect=200)
+    client.get("/login", expect=200)
+    assert conftest._streams == []
 
 
 def _discarded_requests(path: Path):

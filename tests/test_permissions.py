@@ -41,6 +41,9 @@ def who(check):
     (lambda a: P.can_edit_project(a, HELD), []),  # hold leaves the project read-only until resumed
     (lambda a: P.can_edit_project(a, KILLED), []),
     (lambda a: P.can_edit_project(a, TRANSFERRED), []),
+    # whose role lets them change the platform's projects at all: refused otherwise with 403, not 409
+    (lambda a: P.can_change_projects_of(a, PLATFORM), ["admin", "op"]),
+    (lambda a: P.can_change_projects_of(a, KILLED.platform_id), ["admin", "op"]),
     (lambda a: P.can_edit_milestones(a, ACTIVE), ["admin", "op"]),
     (lambda a: P.can_edit_milestones(a, HELD), []),
     (lambda a: P.can_waive_milestone(a, ACTIVE), ["admin"]),

@@ -37,6 +37,7 @@ from ..loaders import (
     load_platform,
     load_project,
     require,
+    require_change,
 )
 from ..queries import gates as gq
 from ..queries import projects as q
@@ -84,9 +85,21 @@ def _project(need=permissions.can_view_project):
     return lambda project_id: {"project": load_project(get_session(), current_actor(), project_id, need=need)}
 
 
-def _milestone(need=permissions.can_view_project):
+def _changing(need):
+    """A project loaded for a change: 403 for a caller who may not change it, 409 when its state refuses."""
+    def load(project_id):
+        project = load_project(get_session(), current_actor(), project_id)
+        require_change(need(current_actor(), project), current_actor(), project)
+        return {"project": project}
+    return load
+
+
+def _milestone(need=permissions.can_view_project, change=False):
     def load(milestone_id):
-        milestone, project = load_milestone(get_session(), current_actor(), milestone_id, need=need)
+        milestone, project = load_milestone(get_session(), current_actor(), milestone_id,
+                                            need=permissions.can_view_project if change else need)
+        if change:
+            require_change(need(current_actor(), project), current_actor(), project)
         return {"milestone": milestone, "project": project}
     return load
 
@@ -144,7 +157,7 @@ def project_detail(project_id: int, project):
 
 
 @endpoint("/projects/<int:project_id>", "PATCH", resp=ProjectOut, name="project_update",
-          authorise=_project(permissions.can_edit_project))
+          authorise=_changing(permissions.can_edit_project))
 def project_update(project_id: int, project, json: ProjectUpdate):
     """Edit a project (carries "version"; stale → 409)"""
     session = get_session()
@@ -177,7 +190,7 @@ def project_milestones(project_id: int, project, query: MilestoneListQuery):
 
 
 @endpoint("/projects/<int:project_id>/milestones", "POST", resp=MilestoneOut, status=201,
-          name="project_milestones_create", authorise=_project(permissions.can_edit_milestones))
+          name="project_milestones_create", authorise=_changing(permissions.can_edit_milestones))
 def project_milestones_create(project_id: int, project, json: MilestoneCreate):
     """Plan a milestone"""
     milestone = milestone_svc.add_milestone(get_session(), current_user_obj(), project, json, today=clock.today())
@@ -192,7 +205,7 @@ def milestone_detail(milestone_id: int, milestone, project):
 
 
 @endpoint("/milestones/<int:milestone_id>", "PATCH", resp=MilestoneOut, name="milestone_update",
-          authorise=_milestone(_may_change_milestone))
+          authorise=_milestone(_may_change_milestone, change=True))
 def milestone_update(milestone_id: int, milestone, project, json: MilestoneUpdate):
     """Edit, complete or (admin) waive a milestone (carries "version"; stale → 409)"""
     session = get_session()
@@ -224,7 +237,7 @@ def _upload(session, project, *, milestone_id=None, outcome_id=None):
 
 
 @endpoint("/milestones/<int:milestone_id>/evidence", "POST", resp=EvidenceOut, status=201,
-          name="milestone_evidence_upload", authorise=_milestone(permissions.can_edit_milestones))
+          name="milestone_evidence_upload", authorise=_milestone(permissions.can_edit_milestones, change=True))
 def milestone_evidence_upload(milestone_id: int, milestone, project, form: Upload):
     """Upload evidence for a milestone (multipart "file"; PDF, PNG, JPEG, docx/xlsx/pptx, text/CSV)"""
     evidence = _upload(get_session(), project, milestone_id=milestone.id)
@@ -251,7 +264,7 @@ def project_gate_reviews(project_id: int, project, query: PageQuery):
 
 
 @endpoint("/projects/<int:project_id>/gate-reviews", "POST", resp=GateReviewOut, status=201,
-          name="project_gate_request", authorise=_project(permissions.can_request_gate))
+          name="project_gate_request", authorise=_changing(permissions.can_request_gate))
 def project_gate_request(project_id: int, project, json: GateRequest):
     """Request the gate out of the current stage"""
     review = gate_svc.request_gate_review(get_session(), current_user_obj(), project, json)
@@ -298,7 +311,7 @@ def project_outcomes(project_id: int, project, query: PageQuery):
 
 
 @endpoint("/projects/<int:project_id>/outcomes", "POST", resp=OutcomeOut, status=201,
-          name="project_outcomes_create", authorise=_project(permissions.can_edit_project))
+          name="project_outcomes_create", authorise=_changing(permissions.can_edit_project))
 def project_outcomes_create(project_id: int, project, json: OutcomeCreate):
     """Record an outcome (kind, counterparty, amount, date)"""
     outcome = outcome_svc.record_outcome(get_session(), current_user_obj(), project, json)
@@ -307,7 +320,8 @@ def project_outcomes_create(project_id: int, project, json: OutcomeCreate):
 
 
 def _outcome_editable(outcome_id):
-    outcome, project = load_outcome(get_session(), current_actor(), outcome_id, need=permissions.can_edit_project)
+    outcome, project = load_outcome(get_session(), current_actor(), outcome_id)
+    require_change(permissions.can_edit_project(current_actor(), project), current_actor(), project)
     return {"outcome": outcome, "project": project}
 
 

@@ -72,7 +72,8 @@ def submit(form, action: Callable[[Any], Any], *, render: Callable[[], Any], mes
         mark_required(form, model)
     if request.method != "POST":
         return render(), 200
-    if not form.validate_on_submit():
+    if not (request.form or request.files) or not form.validate_on_submit():
+        # nothing sent (the form would read its defaults from the row), or the form's own checks failed
         return render(), 422
     session = get_session()
     try:

@@ -71,8 +71,9 @@ def test_missing_digest_is_recorded_on_first_download(app, db, make, api):
     snapshot.export_digests = {k: v for k, v in snapshot.export_digests.items() if k != "results.csv"}
     db.add(snapshot)
     db.commit()
-    res = api(make.admin()).get(f"/api/v1/exports/results.csv?cycle={cycle.id}")
+    res = api(make.admin()).get(f"/api/v1/exports/results.csv?cycle={cycle.id}", expect=200)
     assert res.headers["X-Content-SHA256"] == expected
+    assert hashlib.sha256(res.data).hexdigest() == expected  # what was sent (read to the end: the stream closes)
     db.expire_all()
     assert db.exec(select(EligibilitySnapshot)).one().export_digests["results.csv"] == expected
 
@@ -97,8 +98,8 @@ def test_public_variant_for_non_admins_once_published(app, db, make, api):
 
 def test_open_cycle_exports_are_live_and_admin_only(app, db, make, api):
     cycle, p, *_ = scenario(make, db, state="open")
-    res = api(make.admin()).get(f"/api/v1/exports/eligibility.csv?cycle={cycle.id}")
-    assert res.status_code == 200 and "X-Content-SHA256" in res.headers
+    with api(make.admin()).get(f"/api/v1/exports/eligibility.csv?cycle={cycle.id}") as res:
+        assert res.status_code == 200 and "X-Content-SHA256" in res.headers
     assert api(make.operator(p["ALPHA"])).get(f"/api/v1/exports/eligibility.csv?cycle={cycle.id}").status_code == 403
     assert db.exec(select(EligibilitySnapshot)).first() is None  # reading an open cycle freezes nothing
 
@@ -128,8 +129,8 @@ def test_platform_exports_permissions(app, db, make, api):
     operator = make.operator(platform)
     for name in ("projects", "milestones", "outcomes"):
         for fmt in ("csv", "xlsx"):
-            own = api(operator).get(f"/api/v1/exports/{name}.{fmt}?platform={platform.id}")
-            assert own.status_code == 200, (name, fmt)
+            with api(operator).get(f"/api/v1/exports/{name}.{fmt}?platform={platform.id}") as own:
+                assert own.status_code == 200, (name, fmt)
         assert api(operator).get(f"/api/v1/exports/{name}.csv?platform={other.id}").status_code == 403
         assert api(make.reviewer()).get(f"/api/v1/exports/{name}.csv?platform=BCI").status_code == 403
     by_code = api(operator).get("/api/v1/exports/projects.csv?platform=bci")

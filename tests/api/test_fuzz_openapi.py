@@ -110,9 +110,13 @@ BIG = 2**31  # one past what an integer column holds (PostgreSQL INTEGER)
 
 def test_ids_beyond_the_columns_range_are_not_found(api, make):
     client = api(make.admin())
-    for url in (f"/api/v1/cycles/{BIG}", f"/api/v1/platforms/{10**30}", f"/api/v1/cycles/1/assignments/{BIG}"):
+    for url in (f"/api/v1/cycles/{BIG}", f"/api/v1/platforms/{10**30}"):
         res = client.get(url)
-        assert res.status_code in (404, 405) and res.get_json()["error"]["code"] in ("not_found", "method_not_allowed")
+        assert (res.status_code, res.get_json()["error"]["code"]) == (404, "not_found"), url
+    res = client.delete(f"/api/v1/cycles/1/assignments/{BIG}")  # the route is DELETE only
+    assert (res.status_code, res.get_json()["error"]["code"]) == (404, "not_found")
+    res = client.get(f"/api/v1/cycles/1/assignments/{BIG}")
+    assert (res.status_code, res.get_json()["error"]["code"]) == (405, "method_not_allowed")
     assert client.get(f"/api/v1/exports/projects.csv?platform={BIG}").status_code == 404
     assert client.get(f"/api/v1/exports/results.csv?cycle={10**30}").status_code == 404
 

@@ -1,11 +1,12 @@
 """The project, milestone, evidence, gate-review and outcome API (DESIGN §7), end to end."""
+import io
 from datetime import date, timedelta
 
 import pytest
 from sqlmodel import select
 
 from platform_mgr.i18n import shanghai_today
-from platform_mgr.models import AuditEvent, GateReview, GateTemplateItem, Milestone, Outcome, Project
+from platform_mgr.models import AuditEvent, EvidenceFile, GateReview, GateTemplateItem, Milestone, Outcome, Project
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -271,27 +272,34 @@ def test_bad_decisions_are_422_and_change_nothing(api, world, make, db, body, fi
 
 
 def test_hold_and_kill_leave_the_project_read_only(api, world, make, db):
+    """DESIGN §7: a read-only project refuses a change with 409 to those whose role allows the change (its state
+    does not), and with 403 to those whose role does not (another platform's operator)."""
     held = make.project(world["platform"], status="on_hold")
     killed = make.project(world["platform"], status="killed")
     op, admin = api(world["operator"]), api(world["admin"])
+    stranger = api(make.operator(make.platform()))
     for project in (held, killed):
         m = make.milestone(project)
-        for client in (op, admin):
-            assert client.patch(f"/api/v1/projects/{project.id}", json={"version": 1, "title_zh": "x"}).status_code \
-                in (403, 409)
-            assert client.post(f"/api/v1/projects/{project.id}/milestones",
-                               json={"title": "x", "due_on": "2026-05-01"}).status_code in (403, 409)
-            assert client.patch(f"/api/v1/milestones/{m.id}", json={"version": 1, "title": "x"}).status_code \
-                in (403, 409)
-            assert client.post(f"/api/v1/projects/{project.id}/outcomes", json={
-                "kind": "licence", "counterparty": "某公司", "amount": 1, "date": "2026-01-01"}).status_code in (403, 409)
-            assert client.post(f"/api/v1/projects/{project.id}/gate-reviews", json={}).status_code in (403, 409)
-            assert client.post(f"/api/v1/milestones/{m.id}/evidence",
-                               data={"file": (__import__("io").BytesIO(PDF), "a.pdf")},
-                               content_type="multipart/form-data").status_code in (403, 409)
+        changes = [
+            ("PATCH", f"/api/v1/projects/{project.id}", {"json": {"version": 1, "title_zh": "x"}}),
+            ("POST", f"/api/v1/projects/{project.id}/milestones", {"json": {"title": "x", "due_on": "2026-05-01"}}),
+            ("PATCH", f"/api/v1/milestones/{m.id}", {"json": {"version": 1, "title": "x"}}),
+            ("POST", f"/api/v1/projects/{project.id}/outcomes",
+             {"json": {"kind": "licence", "counterparty": "某公司", "amount": 1, "date": "2026-01-01"}}),
+            ("POST", f"/api/v1/projects/{project.id}/gate-reviews", {"json": {}}),
+            ("POST", f"/api/v1/milestones/{m.id}/evidence",
+             {"data": {"file": (io.BytesIO(PDF), "a.pdf")}, "content_type": "multipart/form-data"}),
+        ]
+        for client, status, code in ((op, 409, "conflict"), (admin, 409, "conflict"), (stranger, 403, "forbidden")):
+            for method, url, kw in changes:
+                if "data" in kw:  # a fresh upload each time
+                    kw = {**kw, "data": {"file": (io.BytesIO(PDF), "a.pdf")}}
+                response = client.client.open(url, method=method, headers=client._headers(), **kw)
+                assert response.status_code == status, (project.status, method, url, response.get_json())
+                assert response.get_json()["error"]["code"] == code
     db.expire_all()
     assert db.get(Project, held.id).title_zh != "x" and db.exec(select(Outcome)).first() is None
-    assert len(db.exec(select(Milestone)).all()) == 2
+    assert len(db.exec(select(Milestone)).all()) == 2 and db.exec(select(EvidenceFile)).first() is None
     # an admin resumes the held project; the killed one stays final
     assert admin.post(f"/api/v1/projects/{held.id}/resume", json={}).get_json()["status"] == "active"
     assert op.post(f"/api/v1/projects/{held.id}/resume", json={}).status_code == 403

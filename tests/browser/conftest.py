@@ -105,7 +105,7 @@ class Watched:
 
     def goto(self, path: str):
         response = self.page.goto(self.base + path)
-        assert response is not None and response.status < 400, f"{path}: {response and response.status}"
+        assert response is not None and response.status == 200, f"{path}: {response and response.status}"
         return response
 
     def login(self, email: str, password: str = "Passw0rd!x"):

@@ -25,10 +25,11 @@ def test_bad_cycle_form_shows_the_field_error_and_writes_nothing(client, auth, m
     auth.login(make.admin().email)
     response = client.post("/cycles/new?lang=en", data={**FORM, "window_end": "2025-01-01", "rule_dispute_spread": "500"})
     text = response.get_data(as_text=True)
-    assert response.status_code == 200
+    assert response.status_code == 422  # shown again with the errors, as every refused form is
     assert "The window must end on or after its start." in text or "Dispute spread" in text
     assert db.exec(select(ReviewCycle)).all() == []
     response = client.post("/cycles/new?lang=en", data={**FORM, "rule_dispute_spread": "500"})
+    assert response.status_code == 422
     assert "Dispute spread (points) must be between 0 and 100" in response.get_data(as_text=True)
     assert db.exec(select(ReviewCycle)).all() == []
 
@@ -76,7 +77,7 @@ def test_editing_an_open_cycle_keeps_its_window(client, auth, make, db):
     assert cycle.closes_at == datetime(2099, 2, 1, 0, 0, tzinfo=timezone.utc)
     stale = client.post(f"/cycles/{cycle.id}/edit", data={"name": "旧", "closes_at": "2099-02-01T08:00",
                                                          "budget": "1", "version": "1"})
-    assert stale.status_code == 200
+    assert stale.status_code == 409  # a stale version (DESIGN §7)
     db.refresh(cycle)
     assert cycle.name == "改名"
 
@@ -152,5 +153,6 @@ def test_new_rubric_version_from_the_form(client, auth, make, db):
     db.refresh(draft)
     assert draft.rubric_id == latest.id
     bad = client.post("/cycles/rubrics/new?lang=en", data={**data, "criteria-1-code": "A1"})
+    assert bad.status_code == 422
     assert "This code is used twice." in bad.get_data(as_text=True)
     assert len(db.exec(select(Rubric)).all()) == 2

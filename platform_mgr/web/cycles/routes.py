@@ -222,7 +222,7 @@ def balanced(cycle_id: int):
     cycle = q.get_cycle_or_404(session, cycle_id)
     require(permissions.can_manage_cycles(actor()))
     form = f.BalancedForm()
-    if not form.validate_on_submit():
+    if not request.form or not form.validate_on_submit():
         return _assignments_page(cycle, balanced_form=form, status=422)
     try:
         data = form_input(form, BalancedRequest, {"apply": bool(form.apply.data)})
@@ -283,6 +283,7 @@ def new_rubric():
     require(permissions.can_manage_cycles(actor()))
     session = get_session()
     form = f.RubricForm()
+    status = 422 if request.method == "POST" else 200  # a form shown again after a POST was refused
     if request.method == "GET":
         latest = rubric_svc.latest_rubric(session)
         criteria = q.rubric_criteria(session, latest.id) if latest else []
@@ -306,10 +307,11 @@ def new_rubric():
         except AppError as exc:
             session.rollback()
             _criteria_errors(form, kept, exc)
+            status = exc.status
         else:
             flash(_("Rubric version %(v)d was created; draft cycles now use it.", v=rubric.version), "success")
             return redirect(url_for("cycles.rubric", rubric_id=rubric.id))
-    return render_template("cycles/rubric_form.html", form=form)
+    return render_template("cycles/rubric_form.html", form=form), status
 
 
 def _criteria_errors(form, kept, exc: AppError) -> None:

@@ -12,13 +12,14 @@ is streamed straight from the database and carries none.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 from flask import Response, stream_with_context
 from flask_babel import lazy_gettext as _l
 
 from ... import permissions
 from ...canonical import sha256_hex
-from ...db import new_session
+from ...db import get_session, new_session
 from ...errors import Forbidden, Invalid, NotFound
 from ...exports import EXPORTS, FORMATS, MIMETYPES, Table
 from ...i18n import shanghai_today
@@ -98,13 +99,26 @@ def _remember_digest(table: Table, fmt: str, digest: str) -> None:
             s.commit()
 
 
+def _then_end_session(chunks: Iterator[bytes], session) -> Iterator[bytes]:
+    """The CSV's chunks, then the end of the session its rows are read with. The request's teardown closes that
+    session before the first row is read (``stream_with_context`` pushes the request again only to iterate), so
+    the rows are read in a transaction of its own: end it when the stream ends, read to the end or closed, rather
+    than leave the connection idle in a transaction (holding its locks, out of the pool) until the session is
+    garbage-collected."""
+    try:
+        yield from chunks
+    finally:
+        session.close()
+
+
 def send_table(table: Table, fmt: str) -> Response:
     filename = f"{table.filename}.{fmt}"
     digest = None
     if fmt == "csv":
         if table.hashable:
             digest = table.sha256("csv")  # a first pass over the rows held in memory, then the stream
-        response = Response(stream_with_context(table.csv_chunks()), mimetype="text/csv")
+        response = Response(stream_with_context(_then_end_session(table.csv_chunks(), get_session())),
+                            mimetype="text/csv")
     else:
         data = table.xlsx_bytes()
         digest = sha256_hex(data)
