@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, g, jsonify, render_template, request, session as flask_session
+from flask import Flask, g, jsonify, render_template, request
+from flask import session as flask_session
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter

@@ -15,10 +15,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Iterable
 
-
-def lang_of(lang: str | None) -> str:
-    """'en', 'en_US', 'en-GB' → 'en'; anything else (the default) → 'zh'."""
-    return "en" if lang and str(lang).lower().startswith("en") else "zh"
+from .bilingual import Bilingual
 
 
 class Labelled(StrEnum):
@@ -34,13 +31,17 @@ class Labelled(StrEnum):
         member.en = en or value
         return member
 
+    @property
+    def words(self) -> Bilingual:
+        return Bilingual(self.zh, self.en)
+
     def label(self, lang: str | None = "zh") -> str:
-        return self.en if lang_of(lang) == "en" else self.zh
+        return self.words.text(lang)
 
     @property
     def pair(self) -> str:
         """'中文 / English', as exports write it (independent of the reader's language)."""
-        return f"{self.zh} / {self.en}"
+        return self.words.pair
 
     @classmethod
     def values(cls) -> tuple[str, ...]:
@@ -197,14 +198,6 @@ class Dimension(Labelled):
     OPERATING = "operating", "运营模式", "Operating model"
 
     @property
-    def name_zh(self) -> str:
-        return self.zh
-
-    @property
-    def name_en(self) -> str:
-        return self.en
-
-    @property
     def max_points(self) -> int:
         """Maximum points of the dimension in the default rubric (DESIGN §4: 30 / 45 / 25)."""
         return {"verification": 30, "service": 45, "operating": 25}[self.value]
@@ -216,27 +209,11 @@ class Grade(Labelled):
     PASS = "pass", "合格", "Pass"
     FAIL = "fail", "不合格", "Fail"
 
-    @property
-    def label_zh(self) -> str:
-        return self.zh
-
-    @property
-    def label_en(self) -> str:
-        return self.en
-
 
 class Verdict(Labelled):
     ELIGIBLE = "eligible", "符合资助条件", "Eligible"
     CONDITIONAL = "conditional", "整改后可资助", "Conditional"
     INELIGIBLE = "ineligible", "不符合资助条件", "Ineligible"
-
-    @property
-    def label_zh(self) -> str:
-        return self.zh
-
-    @property
-    def label_en(self) -> str:
-        return self.en
 
 
 class Tier(Labelled):

@@ -66,21 +66,3 @@ class TooLarge(AppError):
 class TooManyRequests(AppError):
     status = 429
     code = "too_many_requests"
-
-
-class Bilingual:
-    """A message carried as a zh/en pair (domain errors); str() picks the request's language."""
-
-    def __init__(self, zh: str, en: str):
-        self.zh, self.en = zh, en
-
-    def __str__(self) -> str:
-        try:
-            from .i18n import pick
-
-            return pick(self.zh, self.en)
-        except RuntimeError:  # outside a request
-            return self.en
-
-    def __repr__(self) -> str:
-        return f"Bilingual({self.zh!r}, {self.en!r})"

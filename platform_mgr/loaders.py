@@ -108,6 +108,11 @@ def load_cycle(session, who: Actor, cycle_id: int, need: Check | None = None):
     return cycle
 
 
+def load_cycle_and_platform(session, cycle_id: int, platform_id: int):
+    """A cycle and a platform of one page (a review, a self-assessment); the caller asks its own question."""
+    return cq.get_cycle_or_404(session, cycle_id), pq.get_platform_or_404(session, platform_id)
+
+
 def require_self_assessment_reader(session, who: Actor, cycle, platform) -> None:
     """A platform's self-assessment in a cycle: a reviewer only while assigned to it in that cycle."""
     assigned = who.is_reviewer and cq.get_assignment(session, cycle.id, who.id, platform.id) is not None

@@ -160,6 +160,11 @@ def can_manage_cycles(actor: Actor) -> bool:
     return actor.is_admin
 
 
+def can_manage_cycle(actor: Actor, cycle: Any) -> bool:
+    """Edit this cycle, move its state, change its assignments (admins, whatever the cycle)."""
+    return can_manage_cycles(actor)
+
+
 def can_view_cycle(actor: Actor, cycle: Any) -> bool:
     return actor.authenticated
 

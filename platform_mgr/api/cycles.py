@@ -80,8 +80,7 @@ def _signed_in(**_path) -> None:
 
 
 def _managed(cycle_id: int) -> dict:
-    return {"cycle": load_cycle(get_session(), current_actor(), cycle_id,
-                                need=lambda a, _c: permissions.can_manage_cycles(a))}
+    return {"cycle": load_cycle(get_session(), current_actor(), cycle_id, need=permissions.can_manage_cycle)}
 
 
 def _may_manage_cycles(**_path) -> None:

@@ -14,7 +14,7 @@ from ..errors import Invalid, NotFound
 from ..inputs import DbInt
 from ..inputs.cycles import ReviewPut, SelfAssessmentPut
 from ..inputs.uploads import Upload
-from ..loaders import load_cycle, require, require_self_assessment_reader
+from ..loaders import load_cycle_and_platform, require, require_self_assessment_reader
 from ..models import utcnow
 from ..queries import cycles as q
 from ..queries.evidence_panel import evidence_panel
@@ -78,9 +78,8 @@ def review_out(session, cycle, platform, assignment, actor) -> ReviewOut:
 
 
 def _cycle_and_platform(cycle_id: int, platform_id: int) -> dict:
-    session = get_session()
-    cycle = load_cycle(session, current_actor(), cycle_id)
-    return {"cycle": cycle, "platform": get_platform_or_404(session, platform_id)}
+    cycle, platform = load_cycle_and_platform(get_session(), cycle_id, platform_id)
+    return {"cycle": cycle, "platform": platform}
 
 
 def _own_assignment(cycle_id: int, platform_id: int) -> dict:

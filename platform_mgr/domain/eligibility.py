@@ -17,10 +17,12 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from ..enums import PlatformStatus, RuleCode, Tier, Verdict  # noqa: F401  (re-exported)
-from .errors import DomainError
 from platform_mgr.domain.rubric import Dimension
 from platform_mgr.domain.scoring import Grade, PlatformResult, grade_for, round2, round_half_up, top_cutoff
+
+from ..bilingual import Bilingual
+from ..enums import PlatformStatus, RuleCode, Tier, Verdict  # noqa: F401  (re-exported)
+from .errors import DomainError
 
 __all__ = [
     "EligibilityRow",
@@ -251,7 +253,7 @@ class RuleResult:
     detail_en: str
 
     def detail(self, lang: str = "zh") -> str:
-        return self.detail_en if lang == "en" else self.detail_zh
+        return Bilingual(self.detail_zh, self.detail_en).text(lang)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -354,7 +356,7 @@ def _dimension_names(key: Dimension | str) -> tuple[str, str, str]:
         dim = Dimension(key)
     except ValueError:
         return str(key), str(key), str(key)
-    return dim.value, dim.name_zh, dim.name_en
+    return dim.value, dim.zh, dim.en
 
 
 # --------------------------------------------------------------------------------------------------

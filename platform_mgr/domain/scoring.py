@@ -14,8 +14,9 @@ from decimal import Decimal, localcontext
 from fractions import Fraction
 from typing import Protocol
 
-from ..enums import Grade  # noqa: F401  (re-exported)
 from platform_mgr.domain.rubric import CriterionDef, Dimension, validate_scores
+
+from ..enums import Grade  # noqa: F401  (re-exported)
 
 __all__ = [
     "DEFAULT_GRADE_THRESHOLDS",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..bilingual import Bilingual
 from ..enums import Labelled
 
 # kinds: text (neutralised string), int, yuan (integer yuan), wan (yuan shown in 万元), points (two decimals),
@@ -29,11 +30,11 @@ class Column:
 
     @property
     def header(self) -> str:
-        return f"{self.zh} / {self.en}"
+        return Bilingual(self.zh, self.en).pair
 
 
 def pair(zh: str, en: str) -> str:
-    return f"{zh} / {en}"
+    return Bilingual(zh, en).pair
 
 
 PASSED = {True: ("通过", "Passed"), False: ("未通过", "Failed")}

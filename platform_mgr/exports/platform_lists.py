@@ -14,8 +14,8 @@ from sqlalchemy import true
 from sqlmodel import Session, select
 
 from .. import clock
-from ..models import Milestone, Outcome, Platform, Project
 from ..enums import MilestoneStatus, OutcomeKind, ProjectStatus, SelectionMode, Stage
+from ..models import Milestone, Outcome, Platform, Project
 from .columns import Column, label
 from .table import Table
 

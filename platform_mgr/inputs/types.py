@@ -135,7 +135,8 @@ def _message(error: dict[str, Any]) -> Any:
     if kind in MESSAGES:
         return MESSAGES[kind]
     from ..domain.errors import DomainError
-    from ..messages import MESSAGES as DOMAIN_MESSAGES, message_for
+    from ..messages import MESSAGES as DOMAIN_MESSAGES
+    from ..messages import message_for
 
     if kind in DOMAIN_MESSAGES:  # a domain rule checked inside a model (points with one decimal …)
         return message_for(DomainError(kind))

@@ -1,11 +1,11 @@
 """All tables, imported here so SQLModel.metadata (and Alembic) sees every one."""
+from .audit import AuditEvent, AuditHead
 from .base import NAMING_CONVENTION, UTCDateTime, utcnow  # noqa: F401  (sets the naming convention first)
-from .platform import GateTemplateItem, Gatekeeper, OperatorPlatform, Platform
-from .user import ApiToken, LoginAttempt, User
+from .notification import JobRun, Notification, OutboxMail, SchedulerLease
+from .platform import Gatekeeper, GateTemplateItem, OperatorPlatform, Platform
 from .project import EvidenceFile, GateReview, Milestone, Outcome, Project
 from .review import Assignment, Criterion, EligibilitySnapshot, ReviewCycle, Rubric, Score, SelfAssessment
-from .audit import AuditEvent, AuditHead
-from .notification import JobRun, Notification, OutboxMail, SchedulerLease
+from .user import ApiToken, LoginAttempt, User
 
 __all__ = [
     "ApiToken", "Assignment", "AuditEvent", "AuditHead", "Criterion", "EligibilitySnapshot", "EvidenceFile",

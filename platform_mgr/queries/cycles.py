@@ -13,9 +13,16 @@ from sqlmodel import Session, select
 
 from ..errors import NotFound
 from ..models import (
-    Assignment, Criterion, EvidenceFile, Platform, ReviewCycle, Rubric, Score, SelfAssessment, User,
+    Assignment,
+    Criterion,
+    EvidenceFile,
+    Platform,
+    ReviewCycle,
+    Rubric,
+    Score,
+    SelfAssessment,
+    User,
 )
-
 
 # --- cycles ---------------------------------------------------------------------------------------
 

@@ -13,7 +13,6 @@ from sqlmodel import Session, select
 
 from ..domain.eligibility import MilestoneFigures
 from ..i18n import SHANGHAI
-from .cycles import get_cycle_or_404  # noqa: F401  (eq.get_cycle_or_404)
 from ..models import (
     Assignment,
     EligibilitySnapshot,
@@ -24,6 +23,7 @@ from ..models import (
     ReviewCycle,
     Rubric,
 )
+from .cycles import get_cycle_or_404  # noqa: F401  (eq.get_cycle_or_404)
 
 # Projects whose milestones do not count for R4: a killed or withdrawn project has been stopped on
 # purpose (often *because* it was falling behind); holding its unfinished milestones against the

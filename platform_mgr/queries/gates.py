@@ -1,9 +1,8 @@
 """Read side of gates: gate reviews (history, pending queue) and gate templates."""
 from __future__ import annotations
 
-from typing import Any
-
 from dataclasses import dataclass
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func

@@ -5,8 +5,8 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from ..errors import NotFound
-from .paging import paginate
 from ..models import Platform, Project
+from .paging import paginate
 
 
 def get_platform_or_404(session: Session, platform_id: int) -> Platform:

@@ -16,7 +16,14 @@ from sqlmodel import Session, select
 from ..domain.eligibility import RuleSet, RuleSetError
 from ..domain.rubric import CriterionDef, Dimension, ScoreError, dimension_max_points
 from ..domain.scoring import (
-    Grade, PlatformResult, ReviewerStats, aggregate, grade_for, reviewer_stats, reviewer_total, round2,
+    Grade,
+    PlatformResult,
+    ReviewerStats,
+    aggregate,
+    grade_for,
+    reviewer_stats,
+    reviewer_total,
+    round2,
 )
 from ..models import Assignment, Platform, ReviewCycle, User
 from .cycles import platforms_by_id, users_by_id

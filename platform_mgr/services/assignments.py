@@ -14,8 +14,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from ..i18n import label
 from ..errors import Conflict, Invalid
+from ..i18n import label
 from ..models import Assignment, Platform, ReviewCycle, User, utcnow
 from . import audit
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from icalendar import Calendar, Event
 from sqlmodel import Session, select
 

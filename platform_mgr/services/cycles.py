@@ -24,11 +24,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from ..i18n import label
 from ..domain.eligibility import RuleSet, RuleSetError
-from ..messages import message_for
 from ..errors import Conflict, Invalid
+from ..i18n import label
 from ..inputs.cycles import CycleCreate, CycleUpdate
+from ..messages import message_for
 from ..models import ReviewCycle, utcnow
 from . import audit
 from .rubrics import current_rubric, ensure_default_rubric, latest_rubric  # noqa: F401  (re-exported)

@@ -32,6 +32,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
+from ..canonical import canonical_json, iso_utc, sha256_hex
 from ..domain.eligibility import (
     MilestoneFigures,
     PlatformFacts,
@@ -42,11 +43,10 @@ from ..domain.eligibility import (
 )
 from ..domain.rubric import CriterionDef, Dimension, dimension_max_points
 from ..domain.scoring import ReviewInput, aggregate
-from ..messages import message_for
-from ..canonical import canonical_json, iso_utc, sha256_hex
-from ..exports import snapshot_digests
 from ..errors import Invalid
+from ..exports import snapshot_digests
 from ..i18n import shanghai_today
+from ..messages import message_for
 from ..models import EligibilitySnapshot, ReviewCycle
 from ..queries import eligibility as q
 from ..queries.scores import load_review_inputs

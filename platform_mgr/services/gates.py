@@ -15,11 +15,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from ..domain import gates as dg
-from ..i18n import LazyLabel, in_both
-from ..messages import gate_check_message
 from ..errors import Conflict, Forbidden, Invalid
+from ..i18n import LazyLabel, in_both
 from ..inputs.projects import GateDecision, GateRequest
 from ..inputs.projects import GateTemplateItem as TemplateItemInput
+from ..messages import gate_check_message
 from ..models import GateReview, GateTemplateItem, Milestone, Platform, Project, utcnow
 from ..queries import gates as gq
 from . import audit

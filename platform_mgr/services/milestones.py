@@ -12,13 +12,13 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
-from ..i18n import label
 from ..domain import gates as dg
 from ..domain.errors import DomainError
-from ..messages import message_for
-from ..errors import AppError, Conflict, Forbidden, Invalid
 from ..enums import MilestoneStatus
+from ..errors import AppError, Conflict, Forbidden, Invalid
+from ..i18n import label
 from ..inputs.projects import MilestoneCompletion, MilestoneCreate, MilestoneUpdate, MilestoneWaiver
+from ..messages import message_for
 from ..models import Milestone, Project
 from ..queries import gates as gq
 from . import audit

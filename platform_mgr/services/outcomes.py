@@ -1,12 +1,11 @@
 """Outcomes (KPI records): licences, assignments, equity, spin-outs, follow-on investment, contracts."""
 from __future__ import annotations
 
-
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
-from ..i18n import label
 from ..errors import Conflict
+from ..i18n import label
 from ..inputs.projects import OutcomeCreate
 from ..models import Outcome, Project
 from . import audit

@@ -6,9 +6,9 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
-from ..i18n import label
 from ..domain import gates as dg
 from ..errors import Conflict
+from ..i18n import label
 from ..inputs.projects import ProjectCreate, ProjectUpdate, Resume
 from ..models import Platform, Project
 from . import audit

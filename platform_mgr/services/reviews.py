@@ -12,17 +12,16 @@ from typing import Any, Mapping
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
-from ..i18n import label
-from ..domain.rubric import ScoreError, collect_score_errors, criteria_by_code, parse_points
 from ..domain.errors import DomainError
-from ..messages import message_for
+from ..domain.rubric import ScoreError, collect_score_errors, criteria_by_code, parse_points
 from ..errors import Conflict, Invalid
+from ..i18n import label
 from ..inputs.cycles import ReviewPut
+from ..messages import message_for
 from ..models import Assignment, Criterion, ReviewCycle, Score, utcnow
 from ..queries.scores import load_criteria
 from . import audit
 from .assignments import lock_cycle_state
-
 
 
 def parse_review_scores(criteria, scores: Mapping[str, Any], *, complete: bool) -> dict[str, int]:

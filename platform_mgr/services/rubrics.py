@@ -22,7 +22,6 @@ from ..models import Criterion, ReviewCycle, Rubric
 from . import audit
 
 
-
 def latest_rubric(session: Session) -> Rubric | None:
     return session.exec(select(Rubric).order_by(Rubric.version.desc()).limit(1)).first()
 

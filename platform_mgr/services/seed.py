@@ -16,10 +16,18 @@ from sqlmodel import Session
 from .. import security
 from ..domain.gates import DEFAULT_GATE_TEMPLATES
 from ..i18n import shanghai_today
-from ..queries.gates import builtin_template_texts
 from ..models import (
-    GateReview, GateTemplateItem, Gatekeeper, Milestone, OperatorPlatform, Outcome, Platform, Project, User,
+    Gatekeeper,
+    GateReview,
+    GateTemplateItem,
+    Milestone,
+    OperatorPlatform,
+    Outcome,
+    Platform,
+    Project,
+    User,
 )
+from ..queries.gates import builtin_template_texts
 from . import audit
 
 DEMO_PASSWORD = "Demo-pass-2026"

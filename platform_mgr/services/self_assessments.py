@@ -16,8 +16,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from ..i18n import label
 from ..errors import Conflict, Invalid
+from ..i18n import label
 from ..inputs.cycles import SelfAssessmentPut
 from ..models import EvidenceFile, Platform, ReviewCycle, SelfAssessment, utcnow
 from ..queries.cycles import get_self_assessment, self_assessment_files

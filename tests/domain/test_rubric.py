@@ -85,7 +85,7 @@ def test_dimension_maxima_add_up_to_the_design():
 )
 def test_dimension_names(dimension, value, zh, en, max_points):
     assert dimension == value and Dimension(value) is dimension
-    assert (dimension.name_zh, dimension.name_en, dimension.max_points) == (zh, en, max_points)
+    assert (dimension.zh, dimension.en, dimension.max_points) == (zh, en, max_points)
     assert dimension.label("zh") == zh and dimension.label("en") == en
 
 
@@ -265,12 +265,12 @@ def test_domain_modules_import_only_the_standard_library(module):
         if isinstance(node, ast.Import):
             imported.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            # relative imports: siblings in domain/ (level 1) or the pure vocabulary platform_mgr.enums (level 2)
+            # relative imports: siblings in domain/ (level 1) or the pure platform_mgr.enums and .bilingual (level 2)
             base = {0: "", 1: "platform_mgr.domain.", 2: "platform_mgr."}[node.level]
             imported.add(base + (node.module or ""))
     for name in imported:
         top = name.split(".")[0]
-        assert (name.startswith("platform_mgr.domain") or name == "platform_mgr.enums"
+        assert (name.startswith("platform_mgr.domain") or name in ("platform_mgr.enums", "platform_mgr.bilingual")
                 or top in sys.stdlib_module_names or top == "__future__"), name
     assert not {"time", "datetime.datetime.now"} & imported
     source = (DOMAIN_DIR / module).read_text(encoding="utf-8")

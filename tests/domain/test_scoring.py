@@ -377,7 +377,7 @@ def test_grade_for_wants_exact_totals_and_a_rank():
      (Grade.PASS, "合格", "Pass"), (Grade.FAIL, "不合格", "Fail")],
 )
 def test_grade_labels(grade, zh, en):
-    assert (grade.label_zh, grade.label_en, grade.label("en")) == (zh, en, en)
+    assert (grade.zh, grade.en, grade.label("en")) == (zh, en, en)
 
 
 @pytest.mark.parametrize(

@@ -3,8 +3,18 @@ from datetime import datetime, timezone
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField, DateTimeLocalField, DecimalField, FieldList, Form, FormField, HiddenField, IntegerField, SelectField,
-    StringField, SubmitField, TextAreaField,
+    DateField,
+    DateTimeLocalField,
+    DecimalField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
 )
 from wtforms.validators import Optional
 

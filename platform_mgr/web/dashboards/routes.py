@@ -4,9 +4,8 @@ from flask import Blueprint, render_template
 from flask_login import login_required
 
 from ... import permissions
-from ...i18n import label
 from ...db import get_session
-from ...i18n import shanghai_today
+from ...i18n import label, shanghai_today
 from ...queries import dashboards as q
 from ..helpers import actor, page_args, require
 

@@ -11,9 +11,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from ... import permissions
-from ...enums import Grade, PlatformField, PlatformOrigin, Verdict
 from ...db import get_session
+from ...enums import Grade, PlatformField, PlatformOrigin, Verdict
 from ...errors import Invalid
+from ...loaders import load_cycle
 from ...queries import eligibility as eq
 from ...queries import platforms as pq
 from ...services import eligibility as svc
@@ -53,9 +54,8 @@ def index():
 @login_required
 def cycle(cycle_id: int):
     session = get_session()
-    c = eq.get_cycle_or_404(session, cycle_id)
     a = actor()
-    require(permissions.can_view_results(a, c))
+    c = load_cycle(session, a, cycle_id, need=permissions.can_view_results)
     result = svc.get_eligibility(session, c)
     filters = _filters()
     rows = result.filtered(**filters)
@@ -71,9 +71,8 @@ def cycle(cycle_id: int):
 @login_required
 def platform(cycle_id: int, platform_id: int):
     session = get_session()
-    c = eq.get_cycle_or_404(session, cycle_id)
     a = actor()
-    require(permissions.can_view_results(a, c))
+    c = load_cycle(session, a, cycle_id, need=permissions.can_view_results)
     require(permissions.can_view_platform_result(a, c, platform_id))
     result = svc.get_eligibility(session, c)
     row = result.row_for(platform_id)
@@ -88,8 +87,7 @@ def platform(cycle_id: int, platform_id: int):
 def notice(cycle_id: int):
     """The printable public notice (公示名单): platforms proposed for funding, and those conditional."""
     session = get_session()
-    c = eq.get_cycle_or_404(session, cycle_id)
-    require(permissions.can_view_results(actor(), c))
+    c = load_cycle(session, actor(), cycle_id, need=permissions.can_view_results)
     result = svc.get_eligibility(session, c)
     return render_template("eligibility/notice.html", cycle=c, result=result,
                            eligible=result.filtered(verdict="eligible"),

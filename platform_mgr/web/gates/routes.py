@@ -9,10 +9,10 @@ from flask_login import current_user, login_required
 from ... import permissions
 from ...db import get_session
 from ...domain import gates as dg
+from ...i18n import shanghai_today
 from ...inputs.projects import GateDecision
 from ...inputs.projects import GateTemplateItem as TemplateItemInput
 from ...loaders import load_gate_review
-from ...i18n import shanghai_today
 from ...queries import gates as gq
 from ...queries import platforms as pq
 from ...queries import projects as prq

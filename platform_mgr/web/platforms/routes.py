@@ -3,6 +3,7 @@ from flask_login import login_required
 
 from ... import permissions
 from ...db import get_session
+from ...loaders import load_platform
 from ...queries import platforms as pq
 from ...queries import projects as prq
 from ..helpers import actor, page_args, require
@@ -26,8 +27,7 @@ def index():
 @login_required
 def detail(platform_id: int):
     session = get_session()
-    platform = pq.get_platform_or_404(session, platform_id)
-    require(permissions.can_view_platform(actor(), platform))
+    platform = load_platform(session, actor(), platform_id, need=permissions.can_view_platform)
     can_projects = permissions.can_view_projects_of(actor(), platform)
     projects, total = ([], 0)
     page, per_page = page_args(25)

@@ -3,12 +3,21 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import Optional
 
+from ...domain.trl import TRL_LEVELS
 from ...enums import MilestoneStatus, OutcomeKind, SelectionMode, Stage
 from ...i18n import enum_choices
-from ...domain.trl import TRL_LEVELS
 
 BAD_DATE = _l("Enter a date as YYYY-MM-DD.")
 BAD_INT = _l("Enter a whole number.")

@@ -14,6 +14,7 @@ from ... import permissions
 from ...db import get_session
 from ...domain import gates as dg
 from ...domain.trl import TRL_LEVELS
+from ...i18n import shanghai_today
 from ...inputs.projects import (
     GateRequest,
     MilestoneCompletion,
@@ -26,7 +27,6 @@ from ...inputs.projects import (
 )
 from ...inputs.projects import MilestoneUpdate as MilestoneEdit
 from ...loaders import load_evidence, load_milestone, load_platform, load_project
-from ...i18n import shanghai_today
 from ...queries import dashboards as dq
 from ...queries import gates as gq
 from ...queries import platforms as pq
@@ -93,8 +93,7 @@ def dashboard_index():
 @login_required
 def dashboard(platform_id: int):
     session = get_session()
-    platform = pq.get_platform_or_404(session, platform_id)
-    require(permissions.can_view_projects_of(actor(), platform))
+    platform = load_platform(session, actor(), platform_id, need=permissions.can_view_projects_of)
     today = shanghai_today()
     counts = prq.stage_counts(session, platform.id)
     overdue, overdue_total = prq.overdue_milestones(session, platform.id, today)

@@ -11,7 +11,7 @@ from ...domain.rubric import format_tenths
 from ...errors import AppError
 from ...i18n import shanghai_today
 from ...inputs.cycles import ReviewPut, SelfAssessmentPut
-from ...loaders import require_self_assessment_reader
+from ...loaders import load_cycle_and_platform, require_self_assessment_reader
 from ...models import utcnow
 from ...queries import cycles as q
 from ...queries.evidence_panel import evidence_panel
@@ -60,8 +60,7 @@ def _scores_as_text(scores: dict[str, int]) -> dict[str, str]:
 @login_required
 def score(cycle_id: int, platform_id: int):
     session = get_session()
-    cycle = q.get_cycle_or_404(session, cycle_id)
-    platform = get_platform_or_404(session, platform_id)
+    cycle, platform = load_cycle_and_platform(session, cycle_id, platform_id)
     a = actor()
     if a.is_admin and request.method == "GET" and request.args.get("reviewer_id", "").isdigit() \
             and int(request.args["reviewer_id"]) <= 2**31 - 1:
@@ -127,8 +126,7 @@ def score(cycle_id: int, platform_id: int):
 @login_required
 def self_assessment(cycle_id: int, platform_id: int):
     session = get_session()
-    cycle = q.get_cycle_or_404(session, cycle_id)
-    platform = get_platform_or_404(session, platform_id)
+    cycle, platform = load_cycle_and_platform(session, cycle_id, platform_id)
     a = actor()
     require_self_assessment_reader(session, a, cycle, platform)
     editable = permissions.can_author_self_assessment(a, platform) and permissions.can_edit_self_assessment(a, cycle, platform)
@@ -167,8 +165,7 @@ def self_assessment(cycle_id: int, platform_id: int):
 @login_required
 def attach(cycle_id: int, platform_id: int):
     session = get_session()
-    cycle = q.get_cycle_or_404(session, cycle_id)
-    platform = get_platform_or_404(session, platform_id)
+    cycle, platform = load_cycle_and_platform(session, cycle_id, platform_id)
     require(permissions.can_author_self_assessment(actor(), platform))
     form = f.AttachmentForm()
     if form.validate_on_submit():
@@ -193,8 +190,7 @@ def attach(cycle_id: int, platform_id: int):
 @login_required
 def detach(cycle_id: int, platform_id: int, file_id: int):
     session = get_session()
-    cycle = q.get_cycle_or_404(session, cycle_id)
-    platform = get_platform_or_404(session, platform_id)
+    cycle, platform = load_cycle_and_platform(session, cycle_id, platform_id)
     require(permissions.can_author_self_assessment(actor(), platform))
     file, sa = q.get_attachment_or_404(session, file_id)
     if sa.cycle_id != cycle.id or sa.platform_id != platform.id:
