@@ -2,34 +2,32 @@
 
 A member is the string stored in the database and sent by the API (``Stage.S1 == "S1"``), and it
 carries its Chinese and English label (``Stage.S1.label("en")``, ``Stage.S1.pair`` for the bilingual
-"中文 / English" cells of exports). Everything else is derived from these classes: the CHECK
-constraints of the tables (``Stage.check("stage")``), the column type that loads members
-(``models.base.EnumText``), the API's types (pydantic fields typed with the enum, so the OpenAPI
-document lists the values), the page labels (the Jinja filter ``|label``), the export cells and the
-permission sets. ``tests/test_enums.py`` checks that every derived place agrees.
+"中文 / English" cells of exports). The values and their meaning are declared here; the labels are read
+from ``vocabulary.toml`` beside this file (one term per concept, DESIGN §16). Everything else is derived
+from these classes: the CHECK constraints of the tables (``Stage.check("stage")``), the column type that
+loads members (``models.base.EnumText``), the API's types (pydantic fields typed with the enum, so the
+OpenAPI document lists the values), the page labels (the Jinja filter ``|label``), the export cells, the
+form choices and the permission sets. ``tests/test_enums.py`` checks that every derived place agrees.
 
-The labels are the glossary's terms (docs/glossary.md, DESIGN §16). Pure standard library.
+Pure standard library.
 """
 from __future__ import annotations
 
+import tomllib
 from enum import StrEnum
+from pathlib import Path
 from typing import Iterable
 
 from .bilingual import Bilingual
 
+VOCABULARY = Path(__file__).with_name("vocabulary.toml")
+
 
 class Labelled(StrEnum):
-    """A stored string value with its zh/en label: ``VALUE = "value", "中文", "English"``."""
+    """A stored string value with its zh/en label (``zh``, ``en``: set from the vocabulary)."""
 
     zh: str
     en: str
-
-    def __new__(cls, value: str, zh: str = "", en: str = ""):
-        member = str.__new__(cls, value)
-        member._value_ = value
-        member.zh = zh or value
-        member.en = en or value
-        return member
 
     @property
     def words(self) -> Bilingual:
@@ -67,46 +65,36 @@ class Labelled(StrEnum):
 # --- platforms and people -----------------------------------------------------------------------------
 
 class PlatformField(Labelled):
-    BCI = "bci", "脑机接口", "Brain–computer interfaces"
-    SILICON_PHOTONICS = "silicon_photonics", "硅光", "Silicon photonics"
-    FOURTH_GEN_SEMICONDUCTORS = "fourth_gen_semiconductors", "第四代半导体", "Fourth-generation semiconductors"
-    CELL_GENE_THERAPY = "cell_gene_therapy", "细胞与基因治疗", "Cell and gene therapy"
-    IC_MATERIALS = "ic_materials", "集成电路材料", "Integrated-circuit materials"
-    OTHER = "other", "其他", "Other"
+    BCI, SILICON_PHOTONICS, FOURTH_GEN_SEMICONDUCTORS = "bci", "silicon_photonics", "fourth_gen_semiconductors"
+    CELL_GENE_THERAPY, IC_MATERIALS, OTHER = "cell_gene_therapy", "ic_materials", "other"
 
 
 class PlatformOrigin(Labelled):
-    TOP_DOWN = "top_down", "自上而下（市科委布局）", "Top-down (commission-launched)"
-    BOTTOM_UP = "bottom_up", "自下而上（自主建设）", "Bottom-up (self-built)"
+    """Launched by the commission, or built by an institution that applied for recognition."""
+
+    TOP_DOWN, BOTTOM_UP = "top_down", "bottom_up"
 
 
 class PlatformStatus(Labelled):
-    ACTIVE = "active", "运行中", "Active"
-    SUSPENDED = "suspended", "暂停", "Suspended"
-    DELISTED = "delisted", "已摘牌", "Delisted"
+    ACTIVE, SUSPENDED, DELISTED = "active", "suspended", "delisted"
 
 
 class Role(Labelled):
-    OPERATOR = "operator", "平台运营人员", "Platform operator"
-    REVIEWER = "reviewer", "评审专家", "Reviewer"
-    ADMIN = "admin", "科委管理人员", "Commission officer"
+    OPERATOR, REVIEWER, ADMIN = "operator", "reviewer", "admin"
 
 
 class Language(Labelled):
     """A person's language preference (the Flask-Babel locales); each is named in its own language."""
 
-    ZH = "zh_Hans_CN", "中文", "中文"
-    EN = "en", "English", "English"
+    ZH, EN = "zh_Hans_CN", "en"
 
 
 # --- projects, milestones, gates, outcomes --------------------------------------------------------------
 
 class Stage(Labelled):
-    S0 = "S0", "S0 需求发现", "S0 Demand discovery"
-    S1 = "S1", "S1 技术寻源", "S1 Technology sourcing"
-    S2 = "S2", "S2 概念验证", "S2 Concept verification"
-    S3 = "S3", "S3 场景应用", "S3 Scenario application"
-    S4 = "S4", "S4 转化落地", "S4 Transfer"
+    """The chain a project moves along, one gate between each stage (DESIGN §3)."""
+
+    S0, S1, S2, S3, S4 = "S0", "S1", "S2", "S3", "S4"
 
     @property
     def position(self) -> int:
@@ -121,17 +109,11 @@ class Stage(Labelled):
 
 
 class SelectionMode(Labelled):
-    OPEN_CALL = "open_call", "揭榜挂帅", "Open call"
-    HORSE_RACE = "horse_race", "赛马制", "Horse race"
-    DIRECT = "direct", "定向委托", "Direct commission"
+    OPEN_CALL, HORSE_RACE, DIRECT = "open_call", "horse_race", "direct"
 
 
 class ProjectStatus(Labelled):
-    ACTIVE = "active", "进行中", "Active"
-    ON_HOLD = "on_hold", "已暂停", "On hold"
-    KILLED = "killed", "已终止", "Killed"
-    TRANSFERRED = "transferred", "已转化", "Transferred"
-    WITHDRAWN = "withdrawn", "已撤回", "Withdrawn"
+    ACTIVE, ON_HOLD, KILLED, TRANSFERRED, WITHDRAWN = "active", "on_hold", "killed", "transferred", "withdrawn"
 
     @property
     def read_only(self) -> bool:
@@ -143,10 +125,7 @@ READ_ONLY_PROJECT_STATUSES = frozenset({ProjectStatus.KILLED, ProjectStatus.TRAN
 
 
 class MilestoneStatus(Labelled):
-    PLANNED = "planned", "计划中", "Planned"
-    IN_PROGRESS = "in_progress", "进行中", "In progress"
-    DONE = "done", "已完成", "Done"
-    WAIVED = "waived", "已豁免", "Waived"
+    PLANNED, IN_PROGRESS, DONE, WAIVED = "planned", "in_progress", "done", "waived"
 
     @property
     def closed(self) -> bool:
@@ -155,11 +134,7 @@ class MilestoneStatus(Labelled):
 
 
 class Decision(Labelled):
-    GO = "go", "通过", "Go"
-    CONDITIONAL_GO = "conditional_go", "有条件通过", "Conditional go"
-    HOLD = "hold", "暂停", "Hold"
-    RECYCLE = "recycle", "退回重做", "Recycle"
-    KILL = "kill", "终止", "Kill"
+    GO, CONDITIONAL_GO, HOLD, RECYCLE, KILL = "go", "conditional_go", "hold", "recycle", "kill"
 
     @property
     def passes(self) -> bool:
@@ -167,35 +142,26 @@ class Decision(Labelled):
 
 
 class OutcomeKind(Labelled):
-    LICENCE = "licence", "许可", "Licence"
-    ASSIGNMENT = "assignment", "转让", "Assignment"
-    EQUITY = "equity", "作价投资", "Equity investment"
-    SPINOUT = "spinout", "衍生企业", "Spin-out"
-    FOLLOW_ON_INVESTMENT = "follow_on_investment", "后续融资", "Follow-on investment"
-    CONTRACT = "contract", "技术合同", "Technology contract"
+    """How a project's result reaches use (DESIGN §2), and the investment that follows it."""
+
+    LICENCE, ASSIGNMENT, EQUITY, SPINOUT = "licence", "assignment", "equity", "spinout"
+    FOLLOW_ON_INVESTMENT, CONTRACT = "follow_on_investment", "contract"
 
 
 # --- review cycles, scoring, eligibility ---------------------------------------------------------------
 
 class CycleState(Labelled):
-    DRAFT = "draft", "草稿", "Draft"
-    OPEN = "open", "评审中", "Open"
-    CLOSED = "closed", "已结束评分", "Closed"
-    PUBLISHED = "published", "已发布", "Published"
+    DRAFT, OPEN, CLOSED, PUBLISHED = "draft", "open", "closed", "published"
 
 
 class ReviewState(Labelled):
-    NOT_STARTED = "not_started", "未开始", "Not started"
-    DRAFT = "draft", "草稿", "Draft"
-    SUBMITTED = "submitted", "已提交", "Submitted"
+    NOT_STARTED, DRAFT, SUBMITTED = "not_started", "draft", "submitted"
 
 
 class Dimension(Labelled):
     """The three evaluation dimensions, in display order."""
 
-    VERIFICATION = "verification", "验证能力", "Verification capability"
-    SERVICE = "service", "服务成效", "Service effectiveness"
-    OPERATING = "operating", "运营模式", "Operating model"
+    VERIFICATION, SERVICE, OPERATING = "verification", "service", "operating"
 
     @property
     def max_points(self) -> int:
@@ -204,34 +170,37 @@ class Dimension(Labelled):
 
 
 class Grade(Labelled):
-    EXCELLENT = "excellent", "优秀", "Excellent"
-    GOOD = "good", "良好", "Good"
-    PASS = "pass", "合格", "Pass"
-    FAIL = "fail", "不合格", "Fail"
+    EXCELLENT, GOOD, PASS, FAIL = "excellent", "good", "pass", "fail"
 
 
 class Verdict(Labelled):
-    ELIGIBLE = "eligible", "符合资助条件", "Eligible"
-    CONDITIONAL = "conditional", "整改后可资助", "Conditional"
-    INELIGIBLE = "ineligible", "不符合资助条件", "Ineligible"
+    """``conditional``: eligible once the milestone or activity rule is remedied (DESIGN §5)."""
+
+    ELIGIBLE, CONDITIONAL, INELIGIBLE = "eligible", "conditional", "ineligible"
 
 
 class Tier(Labelled):
-    A = "A", "A 档", "Tier A"
-    B = "B", "B 档", "Tier B"
+    A, B = "A", "B"
 
 
 class RuleCode(Labelled):
-    R1_MIN_REVIEWS = "R1_MIN_REVIEWS", "R1 有效评审份数", "R1 Minimum reviews"
-    R2_GRADE = "R2_GRADE", "R2 等级", "R2 Grade"
-    R3_DIMENSION_FLOOR = "R3_DIMENSION_FLOOR", "R3 维度下限", "R3 Dimension floor"
-    R4_MILESTONES = "R4_MILESTONES", "R4 里程碑", "R4 Milestones"
-    R5_ACTIVITY = "R5_ACTIVITY", "R5 阶段门活跃度", "R5 Gate activity"
-    R6_INTEGRITY = "R6_INTEGRITY", "R6 诚信", "R6 Integrity"
-    R7_STATUS = "R7_STATUS", "R7 平台状态", "R7 Platform status"
+    R1_MIN_REVIEWS, R2_GRADE, R3_DIMENSION_FLOOR = "R1_MIN_REVIEWS", "R2_GRADE", "R3_DIMENSION_FLOOR"
+    R4_MILESTONES, R5_ACTIVITY, R6_INTEGRITY, R7_STATUS = "R4_MILESTONES", "R5_ACTIVITY", "R6_INTEGRITY", "R7_STATUS"
 
 
 #: every enumeration, by class name (the Jinja filter ``x|label("Stage")`` looks plain strings up here)
 ALL: dict[str, type[Labelled]] = {cls.__name__: cls for cls in (
-    PlatformField, PlatformOrigin, PlatformStatus, Role, Language, Stage, SelectionMode, ProjectStatus, MilestoneStatus,
-    Decision, OutcomeKind, CycleState, ReviewState, Dimension, Grade, Verdict, Tier, RuleCode)}
+    PlatformField, PlatformOrigin, PlatformStatus, Role, Language, Stage, SelectionMode, ProjectStatus,
+    MilestoneStatus, Decision, OutcomeKind, CycleState, ReviewState, Dimension, Grade, Verdict, Tier, RuleCode)}
+
+
+def _label_every_member() -> None:
+    with VOCABULARY.open("rb") as fh:
+        vocabulary = tomllib.load(fh)
+    for name, cls in ALL.items():
+        words = vocabulary[name]
+        for member in cls:
+            member.zh, member.en = words[member.value]
+
+
+_label_every_member()

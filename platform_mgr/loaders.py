@@ -1,8 +1,8 @@
 """Load and authorise, once for the web and the API: the first lines of a view.
 
-``load_project(session, actor, project_id, need=permissions.can_edit_project)`` finds the row (404 when it
-does not exist) and checks the permission (401 for a visitor, 403 for anyone else): the view's own
-permission question is asked of `permissions` only. The errors are the app's own (`errors.py`), rendered
+``load_project(project_id, need=permissions.can_edit_project)`` finds the row in the request's session (404
+when it does not exist) and asks the permission of the request's actor (401 for a visitor, 403 for anyone
+else): the view's own permission question is asked of `permissions` only. The errors are the app's own (`errors.py`), rendered
 as a page or as JSON by the one handler of `create_app`.
 """
 from __future__ import annotations
@@ -48,72 +48,68 @@ def require(allowed: bool, who: Actor | None = None) -> None:
     raise Forbidden(_l("You do not have permission to do this."))
 
 
-def require_change(allowed: bool, who: Actor, project) -> None:
+def require_change(allowed: bool, project) -> None:
     """A change to a project (its fields, milestones, outcomes, evidence, a gate request), or the refusal DESIGN §7
     names: 403 when the caller's role or ownership does not allow it, 409 when only the project's state does not
     (held, killed, transferred, withdrawn: the same request succeeds on an active project)."""
     if allowed:
         return
-    require(permissions.can_change_projects_of(who, project.platform_id), who)
+    require(permissions.can_change_projects_of(actor(), project.platform_id))
     raise Conflict(_l("The project's status is “%(status)s”; it cannot be edited.",
                       status=LazyLabel(ProjectStatus(project.status))))
 
 
-def load_platform(session, who: Actor, platform_id: int, need: Check = permissions.can_view_platform):
-    platform = pq.get_platform_or_404(session, platform_id)
-    require(need(who, platform), who)
+def load_platform(platform_id: int, need: Check = permissions.can_view_platform):
+    platform = pq.get_platform_or_404(get_session(), platform_id)
+    require(need(actor(), platform))
     return platform
 
 
-def load_project(session, who: Actor, project_id: int, need: Check = permissions.can_view_project):
-    project = prq.get_project_or_404(session, project_id)
-    require(need(who, project), who)
-    return project
+def load_project(project_id: int, need: Check = permissions.can_view_project):
+    return _with_project(None, project_id, need)[1]
 
 
-def load_milestone(session, who: Actor, milestone_id: int, need: Check = permissions.can_view_project):
-    """A milestone and its project; ``need`` is asked of the project."""
-    milestone = prq.get_milestone_or_404(session, milestone_id)
-    project = prq.get_project_or_404(session, milestone.project_id)
-    require(need(who, project), who)
-    return milestone, project
+def _with_project(row, project_id: int, need: Check):
+    """A project's row (milestone, outcome, evidence, gate review) and the project, ``need`` asked of the project."""
+    project = prq.get_project_or_404(get_session(), project_id)
+    require(need(actor(), project))
+    return row, project
 
 
-def load_outcome(session, who: Actor, outcome_id: int, need: Check = permissions.can_view_project):
-    outcome = prq.get_outcome_or_404(session, outcome_id)
-    project = prq.get_project_or_404(session, outcome.project_id)
-    require(need(who, project), who)
-    return outcome, project
+def load_milestone(milestone_id: int, need: Check = permissions.can_view_project):
+    milestone = prq.get_milestone_or_404(get_session(), milestone_id)
+    return _with_project(milestone, milestone.project_id, need)
 
 
-def load_evidence(session, who: Actor, evidence_id: int, need: Check = permissions.can_view_evidence):
-    evidence = prq.get_evidence_or_404(session, evidence_id)
-    project = prq.get_project_or_404(session, prq.evidence_project_id(session, evidence))
-    require(need(who, project), who)
-    return evidence, project
+def load_outcome(outcome_id: int, need: Check = permissions.can_view_project):
+    outcome = prq.get_outcome_or_404(get_session(), outcome_id)
+    return _with_project(outcome, outcome.project_id, need)
 
 
-def load_gate_review(session, who: Actor, review_id: int, need: Check = permissions.can_view_project):
-    """A gate review and its project; ``need`` is asked of the project."""
-    review = gq.get_gate_review_or_404(session, review_id)
-    project = prq.get_project_or_404(session, review.project_id)
-    require(need(who, project), who)
-    return review, project
+def load_evidence(evidence_id: int, need: Check = permissions.can_view_evidence):
+    evidence = prq.get_evidence_or_404(get_session(), evidence_id)
+    return _with_project(evidence, prq.evidence_project_id(get_session(), evidence), need)
 
 
-def load_cycle(session, who: Actor, cycle_id: int, need: Check | None = None):
-    cycle = cq.get_cycle_or_404(session, cycle_id)
+def load_gate_review(review_id: int, need: Check = permissions.can_view_project):
+    review = gq.get_gate_review_or_404(get_session(), review_id)
+    return _with_project(review, review.project_id, need)
+
+
+def load_cycle(cycle_id: int, need: Check | None = None):
+    cycle = cq.get_cycle_or_404(get_session(), cycle_id)
     if need is not None:
-        require(need(who, cycle), who)
+        require(need(actor(), cycle))
     return cycle
 
 
-def load_cycle_and_platform(session, cycle_id: int, platform_id: int):
+def load_cycle_and_platform(cycle_id: int, platform_id: int):
     """A cycle and a platform of one page (a review, a self-assessment); the caller asks its own question."""
-    return cq.get_cycle_or_404(session, cycle_id), pq.get_platform_or_404(session, platform_id)
+    return cq.get_cycle_or_404(get_session(), cycle_id), pq.get_platform_or_404(get_session(), platform_id)
 
 
-def require_self_assessment_reader(session, who: Actor, cycle, platform) -> None:
+def require_self_assessment_reader(cycle, platform) -> None:
     """A platform's self-assessment in a cycle: a reviewer only while assigned to it in that cycle."""
-    assigned = who.is_reviewer and cq.get_assignment(session, cycle.id, who.id, platform.id) is not None
+    who = actor()
+    assigned = who.is_reviewer and cq.get_assignment(get_session(), cycle.id, who.id, platform.id) is not None
     require(permissions.can_view_self_assessment(who, cycle, platform, assigned_in_cycle=assigned), who)

@@ -68,6 +68,11 @@ def can_manage_platforms(actor: Actor) -> bool:
     return actor.is_admin
 
 
+def can_manage_platform(actor: Actor, platform: Any) -> bool:
+    """Edit this platform (admins, whatever the platform)."""
+    return can_manage_platforms(actor)
+
+
 def is_operator_of(actor: Actor, platform: Any) -> bool:
     return actor.is_operator and _platform_id(platform) in actor.operator_platform_ids
 

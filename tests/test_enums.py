@@ -40,6 +40,16 @@ def test_every_member_has_a_value_and_both_labels(cls):
             assert not CJK.search(member.en), member
 
 
+def test_the_vocabulary_file_labels_exactly_the_values():
+    import tomllib
+
+    with enums.VOCABULARY.open("rb") as fh:
+        vocabulary = tomllib.load(fh)
+    assert set(vocabulary) == set(enums.ALL)
+    for name, cls in enums.ALL.items():
+        assert list(vocabulary[name]) == list(cls.values()), name  # same values, same order
+
+
 def test_the_registry_holds_every_enumeration_of_the_module():
     defined = {name for name, obj in vars(enums).items()
                if isinstance(obj, type) and issubclass(obj, enums.Labelled) and obj is not enums.Labelled}

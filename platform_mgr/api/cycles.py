@@ -18,15 +18,7 @@ from ..services import assignments as assign_svc
 from ..services import cycles as svc
 from ..services import rubrics as rubric_svc
 from .core import commit, current_actor, current_user_obj
-from .cycles_schemas import (
-    AssignmentOut,
-    BalancedOut,
-    CriterionOut,
-    CycleOut,
-    ProgressOut,
-    ResultsOut,
-    RubricOut,
-)
+from .cycles_schemas import AssignmentOut, BalancedOut, CriterionOut, CycleOut, ProgressOut, ResultsOut, RubricOut
 from .spec import LongPageQuery, PageQuery, endpoint, page_of
 
 
@@ -80,7 +72,7 @@ def _signed_in(**_path) -> None:
 
 
 def _managed(cycle_id: int) -> dict:
-    return {"cycle": load_cycle(get_session(), current_actor(), cycle_id, need=permissions.can_manage_cycle)}
+    return {"cycle": load_cycle(cycle_id, need=permissions.can_manage_cycle)}
 
 
 def _may_manage_cycles(**_path) -> None:
@@ -111,7 +103,7 @@ def cycles_create(json: CycleCreate):
 
 
 @endpoint("/cycles/<int:cycle_id>", resp=CycleOut,
-          authorise=lambda cycle_id: {"cycle": load_cycle(get_session(), current_actor(), cycle_id,
+          authorise=lambda cycle_id: {"cycle": load_cycle(cycle_id,
                                                           need=permissions.can_view_cycle)})
 def cycles_detail(cycle_id: int, cycle):
     """A review cycle"""
@@ -159,7 +151,7 @@ def cycles_publish(cycle_id: int, cycle):
 
 def _assignments_readable(cycle_id: int) -> dict:
     a = current_actor()
-    cycle = load_cycle(get_session(), a, cycle_id)
+    cycle = load_cycle(cycle_id)
     require(a.is_admin or a.is_reviewer, a)
     return {"cycle": cycle}
 
@@ -222,7 +214,7 @@ def cycles_balanced(cycle_id: int, cycle, json: BalancedRequest):
 # --- results -------------------------------------------------------------------------------------
 
 @endpoint("/cycles/<int:cycle_id>/results", resp=ResultsOut,
-          authorise=lambda cycle_id: {"cycle": load_cycle(get_session(), current_actor(), cycle_id,
+          authorise=lambda cycle_id: {"cycle": load_cycle(cycle_id,
                                                           need=permissions.can_view_results)})
 def cycles_results(cycle_id: int, cycle):
     """Results per platform: n_reviews, total (trimmed mean), std, min, max, dimensions, normalised_total, disputed (admin, provisional while open; everyone once published). Admins also get the per-reviewer breakdown and reviewer statistics"""  # noqa: E501

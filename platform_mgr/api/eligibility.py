@@ -52,7 +52,7 @@ def row_out(row: dict, *, provisional: bool, explained: bool, lang: str) -> Elig
 
 
 def _may_see(cycle_id: int) -> dict:
-    return {"cycle": load_cycle(get_session(), current_actor(), cycle_id, need=permissions.can_view_results)}
+    return {"cycle": load_cycle(cycle_id, need=permissions.can_view_results)}
 
 
 @endpoint("/cycles/<int:cycle_id>/eligibility", resp=EligibilityListOut, authorise=_may_see)

@@ -50,13 +50,11 @@ def platforms_create(json: PlatformCreate):
 def platforms_detail(platform_id: int):
     """A platform"""
     session = get_session()
-    return _out(session, load_platform(session, current_actor(), platform_id))
+    return _out(session, load_platform(platform_id))
 
 
 def _may_manage(platform_id: int) -> dict:
-    session = get_session()
-    return {"platform": load_platform(session, current_actor(), platform_id,
-                                      need=lambda a, _p: permissions.can_manage_platforms(a))}
+    return {"platform": load_platform(platform_id, need=permissions.can_manage_platform)}
 
 
 @endpoint("/platforms/<int:platform_id>", "PATCH", resp=PlatformOut, name="platforms_update", authorise=_may_manage)

@@ -78,28 +78,28 @@ def _milestone_out(session, milestone) -> MilestoneOut:
 # --- what each route loads and may do, before its body is read ----------------------------------------------
 
 def _platform(need):
-    return lambda platform_id: {"platform": load_platform(get_session(), current_actor(), platform_id, need=need)}
+    return lambda platform_id: {"platform": load_platform(platform_id, need=need)}
 
 
 def _project(need=permissions.can_view_project):
-    return lambda project_id: {"project": load_project(get_session(), current_actor(), project_id, need=need)}
+    return lambda project_id: {"project": load_project(project_id, need=need)}
 
 
 def _changing(need):
     """A project loaded for a change: 403 for a caller who may not change it, 409 when its state refuses."""
     def load(project_id):
-        project = load_project(get_session(), current_actor(), project_id)
-        require_change(need(current_actor(), project), current_actor(), project)
+        project = load_project(project_id)
+        require_change(need(current_actor(), project), project)
         return {"project": project}
     return load
 
 
 def _milestone(need=permissions.can_view_project, change=False):
     def load(milestone_id):
-        milestone, project = load_milestone(get_session(), current_actor(), milestone_id,
+        milestone, project = load_milestone(milestone_id,
                                             need=permissions.can_view_project if change else need)
         if change:
-            require_change(need(current_actor(), project), current_actor(), project)
+            require_change(need(current_actor(), project), project)
         return {"milestone": milestone, "project": project}
     return load
 
@@ -116,7 +116,7 @@ def _may_resume(actor, project) -> bool:
 
 def _review(need=None):
     def load(review_id):
-        review, project = load_gate_review(get_session(), current_actor(), review_id)
+        review, project = load_gate_review(review_id)
         if need is not None:
             require(need(current_actor(), project, review))
         return {"review": review, "project": project}
@@ -248,7 +248,7 @@ def milestone_evidence_upload(milestone_id: int, milestone, project, form: Uploa
 @endpoint("/evidence/<int:evidence_id>", binary=evidence_svc.CONTENT_TYPES)
 def evidence_download(evidence_id: int):
     """Download an evidence file (as an attachment)"""
-    evidence, _project = load_evidence(get_session(), current_actor(), evidence_id)
+    evidence, _project = load_evidence(evidence_id)
     path = evidence_svc.evidence_path(current_app.config["UPLOAD_DIR"], evidence)
     return send_file(path, mimetype=evidence.content_type, as_attachment=True, download_name=evidence.original_name,
                      max_age=0)
@@ -320,8 +320,8 @@ def project_outcomes_create(project_id: int, project, json: OutcomeCreate):
 
 
 def _outcome_editable(outcome_id):
-    outcome, project = load_outcome(get_session(), current_actor(), outcome_id)
-    require_change(permissions.can_edit_project(current_actor(), project), current_actor(), project)
+    outcome, project = load_outcome(outcome_id)
+    require_change(permissions.can_edit_project(current_actor(), project), project)
     return {"outcome": outcome, "project": project}
 
 

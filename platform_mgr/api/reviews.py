@@ -78,7 +78,7 @@ def review_out(session, cycle, platform, assignment, actor) -> ReviewOut:
 
 
 def _cycle_and_platform(cycle_id: int, platform_id: int) -> dict:
-    cycle, platform = load_cycle_and_platform(get_session(), cycle_id, platform_id)
+    cycle, platform = load_cycle_and_platform(cycle_id, platform_id)
     return {"cycle": cycle, "platform": platform}
 
 
@@ -126,7 +126,7 @@ def reviews_put(cycle_id: int, platform_id: int, cycle, platform, assignment, js
 
 def _readable(cycle_id: int, platform_id: int) -> dict:
     loaded = _cycle_and_platform(cycle_id, platform_id)
-    require_self_assessment_reader(get_session(), current_actor(), loaded["cycle"], loaded["platform"])
+    require_self_assessment_reader(loaded["cycle"], loaded["platform"])
     return loaded
 
 
@@ -183,7 +183,7 @@ def self_assessment_file(file_id: int):
     f, sa = q.get_attachment_or_404(session, file_id)
     cycle = q.get_cycle_or_404(session, sa.cycle_id)
     platform = get_platform_or_404(session, sa.platform_id)
-    require_self_assessment_reader(session, current_actor(), cycle, platform)
+    require_self_assessment_reader(cycle, platform)
     path = sa_svc.file_path(f)
     if not path.exists():
         raise NotFound(_l("No such file."))

@@ -12,17 +12,7 @@ from sqlalchemy import case, func
 from sqlmodel import Session, select
 
 from ..errors import NotFound
-from ..models import (
-    Assignment,
-    Criterion,
-    EvidenceFile,
-    Platform,
-    ReviewCycle,
-    Rubric,
-    Score,
-    SelfAssessment,
-    User,
-)
+from ..models import Assignment, Criterion, EvidenceFile, Platform, ReviewCycle, Rubric, Score, SelfAssessment, User
 
 # --- cycles ---------------------------------------------------------------------------------------
 

@@ -13,16 +13,7 @@ from sqlmodel import Session, select
 
 from ..domain.eligibility import MilestoneFigures
 from ..i18n import SHANGHAI
-from ..models import (
-    Assignment,
-    EligibilitySnapshot,
-    GateReview,
-    Milestone,
-    Platform,
-    Project,
-    ReviewCycle,
-    Rubric,
-)
+from ..models import Assignment, EligibilitySnapshot, GateReview, Milestone, Platform, Project, ReviewCycle, Rubric
 from .cycles import get_cycle_or_404  # noqa: F401  (eq.get_cycle_or_404)
 
 # Projects whose milestones do not count for R4: a killed or withdrawn project has been stopped on

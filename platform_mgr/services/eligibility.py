@@ -33,14 +33,7 @@ from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
 from ..canonical import canonical_json, iso_utc, sha256_hex
-from ..domain.eligibility import (
-    MilestoneFigures,
-    PlatformFacts,
-    RuleSet,
-    RuleSetError,
-    Verdict,
-    evaluate,
-)
+from ..domain.eligibility import MilestoneFigures, PlatformFacts, RuleSet, RuleSetError, Verdict, evaluate
 from ..domain.rubric import CriterionDef, Dimension, dimension_max_points
 from ..domain.scoring import ReviewInput, aggregate
 from ..errors import Invalid

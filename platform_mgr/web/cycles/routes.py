@@ -65,7 +65,7 @@ def new():
 def detail(cycle_id: int):
     session = get_session()
     a = actor()
-    cycle = load_cycle(session, a, cycle_id, need=permissions.can_view_cycle)
+    cycle = load_cycle(cycle_id, need=permissions.can_view_cycle)
     rubric = q.get_rubric_or_404(session, cycle.rubric_id)
     progress = q.cycle_progress(session, [cycle.id]).get(cycle.id, q.Progress())
     mine = q.cycle_progress(session, [cycle.id], reviewer_id=a.id).get(cycle.id) if a.is_reviewer else None
@@ -78,7 +78,7 @@ def detail(cycle_id: int):
 @login_required
 def edit(cycle_id: int):
     session = get_session()
-    cycle = load_cycle(session, actor(), cycle_id, need=permissions.can_manage_cycle)
+    cycle = load_cycle(cycle_id, need=permissions.can_manage_cycle)
     editable = svc.EDITABLE_BY_STATE.get(cycle.state, frozenset())
     if not editable:
         flash(_("A closed or published cycle can no longer be edited."), "warning")
@@ -101,7 +101,7 @@ def edit(cycle_id: int):
 
 def _move(cycle_id: int, action, done_message: str):
     session = get_session()
-    cycle = load_cycle(session, actor(), cycle_id, need=permissions.can_manage_cycle)
+    cycle = load_cycle(cycle_id, need=permissions.can_manage_cycle)
     form = f.ActionForm()
     if form.validate_on_submit():
         now = utcnow()
@@ -174,7 +174,7 @@ def _assignments_page(cycle, *, assign_form=None, balanced_form=None, suggestion
 @bp.route("/<int:cycle_id>/assignments")
 @login_required
 def assignments(cycle_id: int):
-    cycle = load_cycle(get_session(), actor(), cycle_id, need=permissions.can_manage_cycle)
+    cycle = load_cycle(cycle_id, need=permissions.can_manage_cycle)
     return _assignments_page(cycle)
 
 
@@ -182,7 +182,7 @@ def assignments(cycle_id: int):
 @login_required
 def assign(cycle_id: int):
     session = get_session()
-    cycle = load_cycle(session, actor(), cycle_id, need=permissions.can_manage_cycle)
+    cycle = load_cycle(cycle_id, need=permissions.can_manage_cycle)
     form = f.AssignForm()
     _assign_choices(session, form)
     return submit(
@@ -196,7 +196,7 @@ def assign(cycle_id: int):
 @login_required
 def unassign(cycle_id: int, assignment_id: int):
     session = get_session()
-    cycle = load_cycle(session, actor(), cycle_id, need=permissions.can_manage_cycle)
+    cycle = load_cycle(cycle_id, need=permissions.can_manage_cycle)
     assignment = q.get_assignment_or_404(session, cycle, assignment_id)
     if f.ActionForm().validate_on_submit():
         try:
@@ -214,7 +214,7 @@ def unassign(cycle_id: int, assignment_id: int):
 @login_required
 def balanced(cycle_id: int):
     session = get_session()
-    cycle = load_cycle(session, actor(), cycle_id, need=permissions.can_manage_cycle)
+    cycle = load_cycle(cycle_id, need=permissions.can_manage_cycle)
     form = f.BalancedForm()
     if not request.form or not form.validate_on_submit():
         return _assignments_page(cycle, balanced_form=form, status=422)
@@ -243,7 +243,7 @@ def balanced(cycle_id: int):
 def results(cycle_id: int):
     session = get_session()
     a = actor()
-    cycle = load_cycle(session, a, cycle_id, need=permissions.can_view_results)
+    cycle = load_cycle(cycle_id, need=permissions.can_view_results)
     res = cycle_results(session, cycle)
     return render_template("cycles/results.html", cycle=cycle, res=res, breakdown=permissions.can_view_reviewer_breakdown(a, cycle))
 

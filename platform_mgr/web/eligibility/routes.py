@@ -55,7 +55,7 @@ def index():
 def cycle(cycle_id: int):
     session = get_session()
     a = actor()
-    c = load_cycle(session, a, cycle_id, need=permissions.can_view_results)
+    c = load_cycle(cycle_id, need=permissions.can_view_results)
     result = svc.get_eligibility(session, c)
     filters = _filters()
     rows = result.filtered(**filters)
@@ -72,7 +72,7 @@ def cycle(cycle_id: int):
 def platform(cycle_id: int, platform_id: int):
     session = get_session()
     a = actor()
-    c = load_cycle(session, a, cycle_id, need=permissions.can_view_results)
+    c = load_cycle(cycle_id, need=permissions.can_view_results)
     require(permissions.can_view_platform_result(a, c, platform_id))
     result = svc.get_eligibility(session, c)
     row = result.row_for(platform_id)
@@ -87,7 +87,7 @@ def platform(cycle_id: int, platform_id: int):
 def notice(cycle_id: int):
     """The printable public notice (公示名单): platforms proposed for funding, and those conditional."""
     session = get_session()
-    c = load_cycle(session, actor(), cycle_id, need=permissions.can_view_results)
+    c = load_cycle(cycle_id, need=permissions.can_view_results)
     result = svc.get_eligibility(session, c)
     return render_template("eligibility/notice.html", cycle=c, result=result,
                            eligible=result.filtered(verdict="eligible"),

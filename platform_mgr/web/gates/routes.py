@@ -42,7 +42,7 @@ def queue():
 @login_required
 def decide(review_id: int):
     session = get_session()
-    review, project = load_gate_review(session, actor(), review_id)
+    review, project = load_gate_review(review_id)
     may_decide = permissions.can_decide_gate(actor(), project, review)
     if request.method == "POST":
         require(may_decide)

@@ -27,7 +27,7 @@ def index():
 @login_required
 def detail(platform_id: int):
     session = get_session()
-    platform = load_platform(session, actor(), platform_id, need=permissions.can_view_platform)
+    platform = load_platform(platform_id, need=permissions.can_view_platform)
     can_projects = permissions.can_view_projects_of(actor(), platform)
     projects, total = ([], 0)
     page, per_page = page_args(25)

@@ -65,12 +65,12 @@ def _user():
 
 def _project(project_id: int, need=permissions.can_view_project):
     session = get_session()
-    return session, load_project(session, actor(), project_id, need=need)
+    return session, load_project(project_id, need=need)
 
 
 def _milestone(milestone_id: int, need=permissions.can_view_project):
     session = get_session()
-    return (session, *load_milestone(session, actor(), milestone_id, need=need))
+    return (session, *load_milestone(milestone_id, need=need))
 
 
 # --- the operator's platform dashboard ---------------------------------------------------------------
@@ -93,7 +93,7 @@ def dashboard_index():
 @login_required
 def dashboard(platform_id: int):
     session = get_session()
-    platform = load_platform(session, actor(), platform_id, need=permissions.can_view_projects_of)
+    platform = load_platform(platform_id, need=permissions.can_view_projects_of)
     today = shanghai_today()
     counts = prq.stage_counts(session, platform.id)
     overdue, overdue_total = prq.overdue_milestones(session, platform.id, today)
@@ -112,7 +112,7 @@ def dashboard(platform_id: int):
 @login_required
 def new(platform_id: int):
     session = get_session()
-    platform = load_platform(session, actor(), platform_id, need=permissions.can_create_project)
+    platform = load_platform(platform_id, need=permissions.can_create_project)
     form = ProjectForm()
     return submit(
         form, lambda data: project_svc.create_project(session, _user(), platform, data, today=shanghai_today()),
@@ -287,7 +287,7 @@ def milestone_evidence(milestone_id: int):
 @bp.route("/evidence/<int:evidence_id>")
 @login_required
 def evidence_download(evidence_id: int):
-    evidence, _project = load_evidence(get_session(), actor(), evidence_id)
+    evidence, _project = load_evidence(evidence_id)
     path = evidence_svc.evidence_path(current_app.config["UPLOAD_DIR"], evidence)
     return send_file(path, mimetype=evidence.content_type, as_attachment=True, download_name=evidence.original_name,
                      max_age=0)

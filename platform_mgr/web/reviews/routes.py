@@ -60,7 +60,7 @@ def _scores_as_text(scores: dict[str, int]) -> dict[str, str]:
 @login_required
 def score(cycle_id: int, platform_id: int):
     session = get_session()
-    cycle, platform = load_cycle_and_platform(session, cycle_id, platform_id)
+    cycle, platform = load_cycle_and_platform(cycle_id, platform_id)
     a = actor()
     if a.is_admin and request.method == "GET" and request.args.get("reviewer_id", "").isdigit() \
             and int(request.args["reviewer_id"]) <= 2**31 - 1:
@@ -126,9 +126,9 @@ def score(cycle_id: int, platform_id: int):
 @login_required
 def self_assessment(cycle_id: int, platform_id: int):
     session = get_session()
-    cycle, platform = load_cycle_and_platform(session, cycle_id, platform_id)
+    cycle, platform = load_cycle_and_platform(cycle_id, platform_id)
     a = actor()
-    require_self_assessment_reader(session, a, cycle, platform)
+    require_self_assessment_reader(cycle, platform)
     editable = permissions.can_author_self_assessment(a, platform) and permissions.can_edit_self_assessment(a, cycle, platform)
     sa = q.get_self_assessment(session, cycle.id, platform.id)
     form = f.SelfAssessmentForm()
@@ -165,7 +165,7 @@ def self_assessment(cycle_id: int, platform_id: int):
 @login_required
 def attach(cycle_id: int, platform_id: int):
     session = get_session()
-    cycle, platform = load_cycle_and_platform(session, cycle_id, platform_id)
+    cycle, platform = load_cycle_and_platform(cycle_id, platform_id)
     require(permissions.can_author_self_assessment(actor(), platform))
     form = f.AttachmentForm()
     if form.validate_on_submit():
@@ -190,7 +190,7 @@ def attach(cycle_id: int, platform_id: int):
 @login_required
 def detach(cycle_id: int, platform_id: int, file_id: int):
     session = get_session()
-    cycle, platform = load_cycle_and_platform(session, cycle_id, platform_id)
+    cycle, platform = load_cycle_and_platform(cycle_id, platform_id)
     require(permissions.can_author_self_assessment(actor(), platform))
     file, sa = q.get_attachment_or_404(session, file_id)
     if sa.cycle_id != cycle.id or sa.platform_id != platform.id:
@@ -214,7 +214,7 @@ def download(file_id: int):
     file, sa = q.get_attachment_or_404(session, file_id)
     cycle = q.get_cycle_or_404(session, sa.cycle_id)
     platform = get_platform_or_404(session, sa.platform_id)
-    require_self_assessment_reader(session, actor(), cycle, platform)
+    require_self_assessment_reader(cycle, platform)
     path = sa_svc.file_path(file)
     if not path.exists():
         abort(404)
