@@ -27,8 +27,8 @@ class Bilingual:
     def __str__(self) -> str:
         """The text in the language of the current request (English outside one)."""
         try:
-            from .i18n import lang_code
+            from flask_babel import get_locale  # only when a page or an answer shows it
 
-            return self.text(lang_code())
-        except RuntimeError:
+            return self.text(str(get_locale() or "zh"))
+        except RuntimeError:  # outside a request
             return self.en

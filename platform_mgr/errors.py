@@ -32,37 +32,35 @@ class AppError(Exception):
 class Invalid(AppError):
     """Bad input: names the fields at fault. Nothing is written."""
 
-    status = 422
-    code = "invalid"
-
-
-class NotFound(AppError):
-    status = 404
-    code = "not_found"
-
-
-class Forbidden(AppError):
-    status = 403
-    code = "forbidden"
-
-
-class Conflict(AppError):
-    """Stale version or a state change the current state does not allow."""
-
-    status = 409
-    code = "conflict"
+    status, code = 422, "invalid"
 
 
 class Unauthorized(AppError):
-    status = 401
-    code = "unauthorized"
+    """Nobody is signed in (a page sends the visitor to sign in; the API answers 401)."""
+
+    status, code = 401, "unauthorized"
+
+
+class Forbidden(AppError):
+    """The caller's role or ownership does not allow it (DESIGN §7)."""
+
+    status, code = 403, "forbidden"
+
+
+class NotFound(AppError):
+    status, code = 404, "not_found"
+
+
+class Conflict(AppError):
+    """Stale version or a state change the current state does not allow (the same request would succeed in
+    another state)."""
+
+    status, code = 409, "conflict"
 
 
 class TooLarge(AppError):
-    status = 413
-    code = "too_large"
+    status, code = 413, "too_large"
 
 
 class TooManyRequests(AppError):
-    status = 429
-    code = "too_many_requests"
+    status, code = 429, "too_many_requests"

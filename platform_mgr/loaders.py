@@ -16,7 +16,7 @@ from flask_login import current_user
 from . import permissions
 from .db import get_session
 from .enums import ProjectStatus
-from .errors import Conflict, Forbidden, Unauthorized
+from .errors import Conflict, Forbidden, NotFound, Unauthorized
 from .i18n import LazyLabel
 from .permissions import ANONYMOUS, Actor
 from .queries import cycles as cq
@@ -36,6 +36,13 @@ def actor() -> Actor:
             user = current_user._get_current_object()
         g.actor = load_actor(get_session(), user) if user is not None else ANONYMOUS
     return g.actor
+
+
+def signed_in() -> Actor:
+    """The actor of a page every signed-in person may open (401 for a visitor)."""
+    who = actor()
+    require(who.authenticated, who)
+    return who
 
 
 def require(allowed: bool, who: Actor | None = None) -> None:
@@ -113,3 +120,16 @@ def require_self_assessment_reader(cycle, platform) -> None:
     who = actor()
     assigned = who.is_reviewer and cq.get_assignment(get_session(), cycle.id, who.id, platform.id) is not None
     require(permissions.can_view_self_assessment(who, cycle, platform, assigned_in_cycle=assigned), who)
+
+
+def load_attachment(file_id: int):
+    """A self-assessment's attachment, and its file on disk, for a caller who may read the self-assessment."""
+    from .services import self_assessments as sa_svc
+
+    file, sa = cq.get_attachment_or_404(get_session(), file_id)
+    cycle, platform = load_cycle_and_platform(sa.cycle_id, sa.platform_id)
+    require_self_assessment_reader(cycle, platform)
+    path = sa_svc.file_path(file)
+    if not path.exists():
+        raise NotFound(_l("No such file."))
+    return file, path

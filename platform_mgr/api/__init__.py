@@ -8,9 +8,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 
-from flask import Blueprint
-
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+from .blueprint import bp  # noqa: F401  (api.bp)
 
 # API modules, one per area; each declares its views with spec.endpoint when imported
 API_AREAS = ("me", "platforms", "projects", "audit", "cycles", "reviews", "eligibility", "exports", "notifications",

@@ -10,7 +10,7 @@ from ..errors import AppError, Unauthorized
 from ..permissions import Actor
 from ..queries.access import load_actor
 from ..services.users import user_for_token
-from . import bp
+from .blueprint import bp
 
 
 def current_actor() -> Actor:

@@ -14,11 +14,10 @@ from ..errors import Invalid, NotFound
 from ..inputs import DbInt
 from ..inputs.cycles import ReviewPut, SelfAssessmentPut
 from ..inputs.uploads import Upload
-from ..loaders import load_cycle_and_platform, require, require_self_assessment_reader
+from ..loaders import load_attachment, load_cycle_and_platform, require, require_self_assessment_reader
 from ..models import utcnow
 from ..queries import cycles as q
 from ..queries.evidence_panel import evidence_panel
-from ..queries.platforms import get_platform_or_404
 from ..services import reviews as svc
 from ..services import self_assessments as sa_svc
 from ..services.evidence import CONTENT_TYPES as UPLOAD_CONTENT_TYPES
@@ -179,12 +178,6 @@ def self_assessment_detach(cycle_id: int, platform_id: int, file_id: int, cycle,
 @endpoint("/self-assessment-files/<int:file_id>", binary=UPLOAD_CONTENT_TYPES)
 def self_assessment_file(file_id: int):
     """Download a self-assessment attachment"""
-    session = get_session()
-    f, sa = q.get_attachment_or_404(session, file_id)
-    cycle = q.get_cycle_or_404(session, sa.cycle_id)
-    platform = get_platform_or_404(session, sa.platform_id)
-    require_self_assessment_reader(cycle, platform)
-    path = sa_svc.file_path(f)
-    if not path.exists():
-        raise NotFound(_l("No such file."))
-    return send_file(path, mimetype=f.content_type, as_attachment=True, download_name=f.original_name, max_age=0)
+    file, path = load_attachment(file_id)
+    return send_file(path, mimetype=file.content_type, as_attachment=True, download_name=file.original_name,
+                     max_age=0)

@@ -27,7 +27,7 @@ from spectree.plugins.flask_plugin import FlaskPlugin
 
 from ..errors import Invalid
 from ..inputs import MAX_INT, field_errors
-from . import bp
+from .blueprint import bp
 
 T = TypeVar("T")
 

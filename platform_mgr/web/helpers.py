@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import flash, redirect, request
 from flask_babel import gettext as _
+from flask_wtf import FlaskForm
 from pydantic import BaseModel
 from wtforms import HiddenField
 
@@ -85,6 +86,28 @@ def submit(form, action: Callable[[Any], Any], *, render: Callable[[], Any], mes
         return render(), exc.status
     flash(message, "success")
     return redirect(then(result))
+
+
+def act(action: Callable[[], Any], *, message: str, back: str, form=None):
+    """A button that changes something (a CSRF-checked POST, its ``form`` a bare one by default): act, commit
+    once, say so and go ``back``; a refusal rolls back and says why on the page it goes back to."""
+    if (form or FlaskForm()).validate_on_submit():
+        session = get_session()
+        try:
+            action()
+            session.commit()
+        except AppError as exc:
+            session.rollback()
+            for text in (exc.message, *exc.fields.values()):
+                if text:
+                    flash(str(text), "danger")
+        else:
+            flash(message, "success")
+    elif form is not None:
+        for errors in form.errors.values():
+            for text in errors:
+                flash(str(text), "danger")
+    return redirect(back)
 
 
 MAX_PAGE = 1_000_000  # keeps OFFSET within the database's integers

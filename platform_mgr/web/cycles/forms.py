@@ -2,20 +2,8 @@ from datetime import datetime, timezone
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (
-    DateField,
-    DateTimeLocalField,
-    DecimalField,
-    FieldList,
-    Form,
-    FormField,
-    HiddenField,
-    IntegerField,
-    SelectField,
-    StringField,
-    SubmitField,
-    TextAreaField,
-)
+from wtforms import DateField, DateTimeLocalField, DecimalField, FieldList, Form, FormField
+from wtforms import HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Optional
 
 from ...domain.eligibility import PARAMETER_RANGES, RuleSet

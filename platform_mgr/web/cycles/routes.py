@@ -22,7 +22,8 @@ from ...queries.results import cycle_results
 from ...services import assignments as assign_svc
 from ...services import cycles as svc
 from ...services import rubrics as rubric_svc
-from ..helpers import actor, apply_errors, form_input, page_args, require, submit
+from ...loaders import signed_in
+from ..helpers import act, actor, apply_errors, form_input, page_args, require, submit
 from . import forms as f
 
 bp = Blueprint("cycles", __name__, url_prefix="/cycles")
@@ -33,9 +34,7 @@ bp = Blueprint("cycles", __name__, url_prefix="/cycles")
 @bp.route("/")
 @login_required
 def index():
-    a = actor()
-    require(a.authenticated)
-    session = get_session()
+    a, session = signed_in(), get_session()
     page, per_page = page_args(25)
     state = request.args.get("state") or None
     if state not in (None, *CycleState.values()):
@@ -63,9 +62,8 @@ def new():
 @bp.route("/<int:cycle_id>")
 @login_required
 def detail(cycle_id: int):
-    session = get_session()
-    a = actor()
     cycle = load_cycle(cycle_id, need=permissions.can_view_cycle)
+    session, a = get_session(), actor()
     rubric = q.get_rubric_or_404(session, cycle.rubric_id)
     progress = q.cycle_progress(session, [cycle.id]).get(cycle.id, q.Progress())
     mine = q.cycle_progress(session, [cycle.id], reviewer_id=a.id).get(cycle.id) if a.is_reviewer else None
@@ -100,22 +98,15 @@ def edit(cycle_id: int):
 
 
 def _move(cycle_id: int, action, done_message: str):
-    session = get_session()
     cycle = load_cycle(cycle_id, need=permissions.can_manage_cycle)
-    form = f.ActionForm()
-    if form.validate_on_submit():
+
+    def move():
         now = utcnow()
-        try:
-            if action is svc.open_cycle:
-                svc.check_manual_open(cycle, now)
-            action(session, current_user, cycle, now=now)
-            session.commit()
-        except AppError as exc:
-            session.rollback()
-            flash(str(exc.message), "danger")
-        else:
-            flash(done_message, "success")
-    return redirect(url_for("cycles.detail", cycle_id=cycle_id))
+        if action is svc.open_cycle:
+            svc.check_manual_open(cycle, now)
+        action(get_session(), current_user, cycle, now=now)
+
+    return act(move, message=done_message, back=url_for("cycles.detail", cycle_id=cycle_id))
 
 
 @bp.post("/<int:cycle_id>/open")
@@ -198,16 +189,8 @@ def unassign(cycle_id: int, assignment_id: int):
     session = get_session()
     cycle = load_cycle(cycle_id, need=permissions.can_manage_cycle)
     assignment = q.get_assignment_or_404(session, cycle, assignment_id)
-    if f.ActionForm().validate_on_submit():
-        try:
-            assign_svc.remove_assignment(session, current_user, cycle, assignment)
-            session.commit()
-        except AppError as exc:
-            session.rollback()
-            flash(str(exc.message), "danger")
-        else:
-            flash(_("The assignment was removed."), "success")
-    return redirect(url_for("cycles.assignments", cycle_id=cycle_id))
+    return act(lambda: assign_svc.remove_assignment(session, current_user, cycle, assignment),
+               message=_("The assignment was removed."), back=url_for("cycles.assignments", cycle_id=cycle_id))
 
 
 @bp.post("/<int:cycle_id>/assignments/balanced")
@@ -241,9 +224,8 @@ def balanced(cycle_id: int):
 @bp.route("/<int:cycle_id>/results")
 @login_required
 def results(cycle_id: int):
-    session = get_session()
-    a = actor()
     cycle = load_cycle(cycle_id, need=permissions.can_view_results)
+    session, a = get_session(), actor()
     res = cycle_results(session, cycle)
     return render_template("cycles/results.html", cycle=cycle, res=res, breakdown=permissions.can_view_reviewer_breakdown(a, cycle))
 

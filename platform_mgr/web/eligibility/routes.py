@@ -53,9 +53,8 @@ def index():
 @bp.route("/cycles/<int:cycle_id>")
 @login_required
 def cycle(cycle_id: int):
-    session = get_session()
-    a = actor()
     c = load_cycle(cycle_id, need=permissions.can_view_results)
+    session, a = get_session(), actor()
     result = svc.get_eligibility(session, c)
     filters = _filters()
     rows = result.filtered(**filters)
@@ -70,9 +69,8 @@ def cycle(cycle_id: int):
 @bp.route("/cycles/<int:cycle_id>/platforms/<int:platform_id>")
 @login_required
 def platform(cycle_id: int, platform_id: int):
-    session = get_session()
-    a = actor()
     c = load_cycle(cycle_id, need=permissions.can_view_results)
+    session, a = get_session(), actor()
     require(permissions.can_view_platform_result(a, c, platform_id))
     result = svc.get_eligibility(session, c)
     row = result.row_for(platform_id)

@@ -90,16 +90,19 @@ def calendar():
                            has_feed=current_user.calendar_token_hash is not None)
 
 
+def _feed_change():
+    """The session and the signed-in user of a change to their own calendar feed (a CSRF-checked POST)."""
+    require(permissions.can_view_notifications(actor()))
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    return get_session(), current_user._get_current_object()
+
+
 @bp.route("/calendar/rotate", methods=["POST"])
 @login_required
 def rotate_calendar():
     """Make a new feed address and show it once (only its hash is kept); the old address stops working."""
-    require(permissions.can_view_notifications(actor()))
-    form = ActionForm()
-    if not form.validate_on_submit():
-        abort(400)
-    session = get_session()
-    user = current_user._get_current_object()
+    session, user = _feed_change()
     token = calendar_service.rotate_token(session, user, user)
     session.commit()
     feed_url = url_for("notifications.feed", token=token, _external=True)
@@ -112,12 +115,7 @@ def rotate_calendar():
 @bp.route("/calendar/disable", methods=["POST"])
 @login_required
 def disable_calendar():
-    require(permissions.can_view_notifications(actor()))
-    form = ActionForm()
-    if not form.validate_on_submit():
-        abort(400)
-    session = get_session()
-    user = current_user._get_current_object()
+    session, user = _feed_change()
     calendar_service.disable_feed(session, user, user)
     session.commit()
     flash(_("The calendar feed is turned off; its address no longer works."), "info")

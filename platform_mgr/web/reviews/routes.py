@@ -15,11 +15,11 @@ from ...loaders import load_cycle_and_platform, require_self_assessment_reader
 from ...models import utcnow
 from ...queries import cycles as q
 from ...queries.evidence_panel import evidence_panel
-from ...queries.platforms import get_platform_or_404
 from ...services import reviews as svc
 from ...services import self_assessments as sa_svc
 from ..dashboards.charts import reviewer_charts
-from ..helpers import actor, apply_errors, form_input, require
+from ...loaders import load_attachment, signed_in
+from ..helpers import act, actor, apply_errors, form_input, require
 from . import forms as f
 
 bp = Blueprint("reviews", __name__, url_prefix="/reviews")
@@ -29,9 +29,7 @@ bp = Blueprint("reviews", __name__, url_prefix="/reviews")
 @login_required
 def index():
     """Reviewers: their reviews by cycle with progress. Operators: their platforms' self-assessments."""
-    a = actor()
-    require(a.authenticated)
-    session = get_session()
+    a, session = signed_in(), get_session()
     if a.is_reviewer:
         rows, cycles, platforms, scored = q.my_reviews(session, a.id)
         groups: dict[int, list] = {}
@@ -168,22 +166,11 @@ def attach(cycle_id: int, platform_id: int):
     cycle, platform = load_cycle_and_platform(cycle_id, platform_id)
     require(permissions.can_author_self_assessment(actor(), platform))
     form = f.AttachmentForm()
-    if form.validate_on_submit():
-        upload = form.file.data
-        try:
-            sa_svc.add_attachment(session, current_user, cycle, platform, upload.stream, upload.filename or "")
-            session.commit()
-        except AppError as exc:
-            session.rollback()
-            flash(str(exc.message), "danger")
-            for message in exc.fields.values():
-                flash(str(message), "danger")
-        else:
-            flash(_("The file was attached."), "success")
-    else:
-        for message in form.file.errors:
-            flash(str(message), "danger")
-    return redirect(url_for("reviews.self_assessment", cycle_id=cycle_id, platform_id=platform_id))
+    upload = form.file.data
+    return act(lambda: sa_svc.add_attachment(session, current_user, cycle, platform, upload.stream,
+                                             upload.filename or ""),
+               form=form, message=_("The file was attached."),
+               back=url_for("reviews.self_assessment", cycle_id=cycle_id, platform_id=platform_id))
 
 
 @bp.post("/<int:cycle_id>/self-assessment/<int:platform_id>/attachments/<int:file_id>/delete")
@@ -195,28 +182,13 @@ def detach(cycle_id: int, platform_id: int, file_id: int):
     file, sa = q.get_attachment_or_404(session, file_id)
     if sa.cycle_id != cycle.id or sa.platform_id != platform.id:
         abort(404)
-    if f.ActionForm().validate_on_submit():
-        try:
-            sa_svc.remove_attachment(session, current_user, cycle, file)
-            session.commit()
-        except AppError as exc:
-            session.rollback()
-            flash(str(exc.message), "danger")
-        else:
-            flash(_("The file was removed."), "success")
-    return redirect(url_for("reviews.self_assessment", cycle_id=cycle_id, platform_id=platform_id))
+    return act(lambda: sa_svc.remove_attachment(session, current_user, cycle, file), message=_("The file was removed."),
+               back=url_for("reviews.self_assessment", cycle_id=cycle_id, platform_id=platform_id))
 
 
 @bp.route("/attachments/<int:file_id>")
 @login_required
 def download(file_id: int):
-    session = get_session()
-    file, sa = q.get_attachment_or_404(session, file_id)
-    cycle = q.get_cycle_or_404(session, sa.cycle_id)
-    platform = get_platform_or_404(session, sa.platform_id)
-    require_self_assessment_reader(cycle, platform)
-    path = sa_svc.file_path(file)
-    if not path.exists():
-        abort(404)
+    file, path = load_attachment(file_id)
     return send_file(path, mimetype=file.content_type, as_attachment=True, download_name=file.original_name,
                      max_age=0)
