@@ -36,7 +36,9 @@ def create_app(config: type | dict | None = None) -> Flask:
     if not app.config.get("UPLOAD_DIR"):
         app.config["UPLOAD_DIR"] = str(Path(app.instance_path) / "uploads")
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024 + 64 * 1024
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
+    from .i18n import TRANSLATIONS
+
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
 
     if int(app.config.get("PROXY_FIX") or 0) > 0:  # only when told: otherwise anyone could claim HTTPS or an address
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from functools import lru_cache
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from babel.support import Translations
 from flask import current_app, g, request, session
 from flask_babel import get_locale
 from flask_login import current_user
@@ -85,15 +88,32 @@ def shanghai_today(now: datetime | None = None) -> date:
     return clock.today(now)
 
 
-def in_both(msgid: str, **params) -> tuple[str, str]:
-    """A catalog text in Chinese and in English (for rows stored in both languages). Needs an app context."""
-    from flask_babel import force_locale, gettext
+TRANSLATIONS = Path(__file__).parent / "translations"
 
+
+@lru_cache(maxsize=None)
+def _catalog(locale: str) -> Translations:
+    return Translations.load(str(TRANSLATIONS), [locale], domain="messages")
+
+
+def in_both(msgid: str, **params) -> tuple[str, str]:
+    """A catalog text in Chinese and in English (for rows stored in both languages). Reads the compiled
+    catalogs itself, so it gives the same answer with or without an app or a request; an enum member (or its
+    LazyLabel) among ``params`` is labelled in each language."""
     texts = []
-    for locale in ("zh_Hans_CN", "en"):
-        with force_locale(locale):
-            texts.append(gettext(msgid, **params) if params else gettext(msgid))
+    for locale, lang in (("zh_Hans_CN", "zh"), ("en", "en")):
+        text = _catalog(locale).gettext(msgid)
+        if params:
+            text = text % {name: _in(value, lang) for name, value in params.items()}
+        texts.append(text)
     return texts[0], texts[1]
+
+
+def _in(value, lang: str):
+    from . import enums
+
+    member = value.member if isinstance(value, LazyLabel) else value
+    return member.label(lang) if isinstance(member, enums.Labelled) else value
 
 
 def N_(text: str) -> str:
