@@ -163,7 +163,7 @@ def measure(url: str, n: int, workdir: str) -> dict:
                                  .order_by(Assignment.reviewer_id)).first()
             reviewer = s.get(User, reviewer_id)
             admin = s.exec(select(User).where(User.email == "admin@example.com")).one()
-            token = user_service.issue_token(s, None, admin, label="bench")
+            _row, token = user_service.issue_token(s, None, admin, label="bench")
             s.commit()
             ids = dict(open=open_cycle.id, closed=closed_cycle.id, bci=bci.id, reviewer=reviewer.email,
                        window_start=open_cycle.window_start, window_end=open_cycle.window_end)

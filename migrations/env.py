@@ -14,6 +14,16 @@ if config.config_file_name is not None and not config.attributes.get("skip_loggi
 target_metadata = SQLModel.metadata
 
 
+def _render_item(kind, obj, autogen_context):
+    """Enum columns are VARCHARs in the schema (their CHECK constraint keeps the values): a migration must not
+    depend on the enum classes of today's code."""
+    from platform_mgr.models.base import EnumText
+
+    if kind == "type" and isinstance(obj, EnumText):
+        return f"sa.String(length={obj.length})"
+    return False
+
+
 def _url() -> str:
     url = config.attributes.get("url")
     if url:
@@ -25,7 +35,7 @@ def _url() -> str:
 
 def run_migrations_offline() -> None:
     context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True, render_as_batch=True,
-                      compare_type=True, dialect_opts={"paramstyle": "named"})
+                      compare_type=True, render_item=_render_item, dialect_opts={"paramstyle": "named"})
     with context.begin_transaction():
         context.run_migrations()
 
@@ -43,7 +53,7 @@ def run_migrations_online() -> None:
 
 def _run(connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
-                      compare_type=True)
+                      compare_type=True, render_item=_render_item)
     with context.begin_transaction():
         context.run_migrations()
 

@@ -36,6 +36,10 @@ def create_app(config: type | dict | None = None) -> Flask:
     if not app.config.get("UPLOAD_DIR"):
         app.config["UPLOAD_DIR"] = str(Path(app.instance_path) / "uploads")
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024 + 64 * 1024
+    # the remember-me cookie carries the same server-session key as the session cookie: the same flags
+    app.config["REMEMBER_COOKIE_SECURE"] = bool(app.config["SESSION_COOKIE_SECURE"])
+    app.config["REMEMBER_COOKIE_HTTPONLY"] = bool(app.config["SESSION_COOKIE_HTTPONLY"])
+    app.config["REMEMBER_COOKIE_SAMESITE"] = app.config["SESSION_COOKIE_SAMESITE"]
     from .i18n import TRANSLATIONS
 
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
@@ -80,16 +84,14 @@ def _init_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        from .models import User
-
-        uid, _sep, epoch = (user_id or "").partition(":")
-        if not uid.isdigit() or g.get("db_unavailable"):  # the outage page is drawn without the database
+    def load_user(key: str):
+        """The user of the server session whose key the cookie carries (services.sessions)."""
+        if not key or g.get("db_unavailable"):  # the outage page is drawn without the database
             return None
-        user = db.get_session().get(User, int(uid))
-        if user is None or not user.active or str(user.session_epoch) != epoch:
-            return None  # a password change (new epoch) ends this session
-        return user
+        from .services import sessions
+
+        return sessions.for_request(db.get_session(), key, idle_minutes=app.config["SESSION_IDLE_MINUTES"],
+                                    safe_request=request.method in db.SAFE_METHODS)
 
     @login_manager.unauthorized_handler
     def unauthorized():
@@ -262,4 +264,13 @@ def _register_security_headers(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if _signed_in():  # a signed-in page or an API answer is nobody else's: never kept by a cache (DESIGN §9)
+            response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def _signed_in() -> bool:
+    if request.blueprint == "api" or g.get("api_user") is not None:
+        return True
+    user = g.get("_login_user")  # only when this request loaded its user (static files do not)
+    return bool(user is not None and getattr(user, "is_authenticated", False))

@@ -8,6 +8,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from . import migrate
+from .enums import Role
 
 
 def register_cli(app: Flask) -> None:
@@ -65,7 +66,7 @@ users_cli = AppGroup("users", help="People and API tokens.")
 
 @users_cli.command("create")
 @click.option("--email", required=True)
-@click.option("--role", required=True, type=click.Choice(["operator", "reviewer", "admin"]))
+@click.option("--role", required=True, type=click.Choice(list(Role.values())))
 @click.option("--password", required=True)
 @click.option("--platform", "platforms", multiple=True, help="platform code (operators; repeatable)")
 @click.option("--affiliation", default="")
@@ -82,22 +83,28 @@ def users_create(email, role, password, platforms, affiliation, display_name) ->
                                      platform_codes=platforms, affiliation=affiliation, display_name=display_name)
         except AppError as exc:
             session.rollback()
-            click.echo(f"error: {exc.message}", err=True)
-            for name, msg in exc.fields.items():
-                click.echo(f"  {name}: {msg}", err=True)
-            sys.exit(2)
+            _fail(exc)
         session.commit()
         click.echo(f"created user {user.id} {user.email} ({user.role})")
 
 
+def _fail(exc) -> None:
+    click.echo(f"error: {exc.message}", err=True)
+    for name, msg in exc.fields.items():
+        click.echo(f"  {name}: {msg}", err=True)
+    sys.exit(2)
+
+
 @users_cli.command("token")
 @click.option("--email", required=True)
-@click.option("--label", default="cli")
-def users_token(email: str, label: str) -> None:
+@click.option("--label", default="cli", show_default=True, help="what the token is for")
+@click.option("--days", default=90, show_default=True, type=int, help="days until it expires (at most 365)")
+def users_token(email: str, label: str, days: int) -> None:
     """Issue a new API token; the token is printed alone on the last line."""
     from sqlmodel import select
 
     from .db import new_session
+    from .errors import AppError
     from .models import User
     from .services import users
 
@@ -106,10 +113,33 @@ def users_token(email: str, label: str) -> None:
         if user is None:
             click.echo(f"error: no user with e-mail {email}", err=True)
             sys.exit(2)
-        token = users.issue_token(session, None, user, label=label)
+        try:
+            row, token = users.issue_token(session, None, user, label=label, days=days)
+        except AppError as exc:
+            session.rollback()
+            _fail(exc)
         session.commit()
-    click.echo(f"token for {user.email} (shown once; store it safely):")
+    click.echo(f"token {row.prefix} for {user.email}, expires {row.expires_at:%Y-%m-%d %H:%M} UTC "
+               "(shown once; store it safely):")
     click.echo(token)
+
+
+@users_cli.command("revoke-token")
+@click.option("--prefix", required=True, help="the token's first characters, as /account/tokens lists them")
+def users_revoke_token(prefix: str) -> None:
+    """Revoke an API token: it answers 401 from now on."""
+    from .db import new_session
+    from .errors import AppError
+    from .services import users
+
+    with new_session() as session:
+        try:
+            row = users.revoke_token(session, None, users.token_by_prefix(session, prefix))
+        except AppError as exc:
+            session.rollback()
+            _fail(exc)
+        session.commit()
+        click.echo(f"revoked token {row.prefix}")
 
 
 audit_cli = AppGroup("audit", help="The audit log.")

@@ -77,6 +77,7 @@ class Settings(BaseSettings):
     # cookies and the per-address sign-in limit then see the real client). 0: the headers are ignored.
     PROXY_FIX: Annotated[int, Field(ge=0)] = 0
     SESSION_COOKIE_SECURE: bool = False
+    SESSION_IDLE_MINUTES: Positive = 480  # a web session without a request for this long ends on the server
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
@@ -132,8 +133,7 @@ class Config:
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    REMEMBER_COOKIE_HTTPONLY = True
-    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = 30 * 24 * 3600  # seconds; the server session still ends when idle
 
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
     BOOTSTRAP_SERVE_LOCAL = True  # never a CDN: the app runs on isolated networks

@@ -80,7 +80,29 @@ class PlatformStatus(Labelled):
 
 
 class Role(Labelled):
-    OPERATOR, REVIEWER, ADMIN = "operator", "reviewer", "admin"
+    """finance: approves and records payments, reads agreements and ledgers (DESIGN §12); applicant: sees only
+    their own applications (§11)."""
+
+    OPERATOR, REVIEWER, ADMIN, FINANCE, APPLICANT = "operator", "reviewer", "admin", "finance", "applicant"
+
+
+class SignInMethod(Labelled):
+    """How a web session was started: a local password, or an identity from a directory (DESIGN §9)."""
+
+    PASSWORD, LDAP, OIDC = "password", "ldap", "oidc"
+
+
+class SessionEnd(Labelled):
+    """Why a web session ended on the server."""
+
+    SIGN_OUT, IDLE, PASSWORD_CHANGE, PASSWORD_RESET, DEACTIVATED = (
+        "sign_out", "idle", "password_change", "password_reset", "deactivated")
+
+
+class LinkPurpose(Labelled):
+    """A single-use link mailed to a person: set the first password, or reset a forgotten one."""
+
+    INVITATION, RESET = "invitation", "reset"
 
 
 class Language(Labelled):

@@ -63,8 +63,17 @@ class Factory:
     def reviewer(self, **kw) -> User:
         return self.user(role="reviewer", **kw)
 
+    def web_session(self, user: User, **kw) -> str:
+        """A server session for ``user`` (as signing in opens one); its key is what the cookie carries as
+        Flask-Login's ``_user_id``."""
+        from platform_mgr.services import sessions
+
+        key = sessions.start(self.session, user, **kw)
+        self.session.commit()
+        return key
+
     def token(self, user: User) -> str:
-        token = user_service.issue_token(self.session, None, user, label="test")
+        _row, token = user_service.issue_token(self.session, None, user, label="test")
         self.session.commit()
         return token
 

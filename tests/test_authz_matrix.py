@@ -313,12 +313,13 @@ def build_world(app, db) -> dict:
         token = calendar_svc.rotate_token(db, None, users["op"])
         db.commit()
     tokens = {role: make.token(u) for role, u in users.items()}
+    keys = {role: make.web_session(u) for role, u in users.items()}
     values = dict(platform_id=a.id, project_id=project.id, milestone_id=milestone.id, outcome_id=outcome.id,
                   evidence_id=ev.id, review_id=review.id, item_id=item.id, cycle_id=cycle.id,
                   assignment_id=assignment.id, file_id=sa_file.id, notification_id=notification.id,
                   rubric_id=cycle.rubric_id, token=token, name="projects",
                   held_project_id=held.id, rev_assigned_id=users["rev_assigned"].id)
-    return dict(users=users, tokens=tokens, values=values, platform=a)
+    return dict(users=users, tokens=tokens, keys=keys, values=values, platform=a)
 
 
 STATIC_FILES = {"/static/<path:filename>": "css/app.css",
@@ -357,7 +358,7 @@ def _call(app, world, role, route, rule):
         return client.open(url, method=method, headers=headers, **kwargs)
     if role != "anon":  # signed in as Flask-Login does it (no password hashing per call: keeps this fast)
         with client.session_transaction() as sess:
-            sess["_user_id"] = world["users"][role].get_id()
+            sess["_user_id"] = world["keys"][role]
             sess["_fresh"] = True
     return client.open(url, method=method, data={} if method == "POST" else None)
 

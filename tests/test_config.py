@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from platform_mgr import create_app
+from platform_mgr import create_app, security
 from platform_mgr.config import ROOT, ConfigError, Settings, TestConfig
 from platform_mgr.db import dispose_engines, get_engine, new_session
 from platform_mgr.jobs.scheduler import build_scheduler
@@ -308,6 +308,37 @@ def test_session_cookie_secure(env):
     assert "; Secure" in _session_cookie_header(env(SESSION_COOKIE_SECURE="1"))
 
 
+def _remember_cookie_header(app, make) -> str:
+    app.config["WTF_CSRF_ENABLED"] = False  # an app built from the environment checks CSRF; not the question here
+    user = make.admin(password_hash=security.hash_password("Passw0rd!x"))
+    response = app.test_client().post("/login", data={"email": user.email, "password": "Passw0rd!x",
+                                                      "remember": "y"}, expect=302)
+    return next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("remember_token="))
+
+
+def test_the_remember_me_cookie_has_the_session_cookies_flags(env, make):
+    plain = _remember_cookie_header(env(), make)
+    assert "; HttpOnly" in plain and "; SameSite=Lax" in plain and "; Secure" not in plain
+    secure = _remember_cookie_header(env(SESSION_COOKIE_SECURE="1"), make)
+    assert "; HttpOnly" in secure and "; SameSite=Lax" in secure and "; Secure" in secure
+
+
+def _still_signed_in_after(app, make, frozen_clock, minutes: int) -> bool:
+    app.config["WTF_CSRF_ENABLED"] = False
+    user = make.admin(password_hash=security.hash_password("Passw0rd!x"))
+    client = app.test_client()
+    client.post("/login", data={"email": user.email, "password": "Passw0rd!x"}, expect=302)
+    client.get("/home", expect=200)
+    frozen_clock.shift(timedelta(minutes=minutes))
+    return client.get("/home", expect=None).status_code == 200
+
+
+def test_session_idle_minutes_ends_a_session_without_requests(env, make, frozen_clock):
+    assert _still_signed_in_after(env(), make, frozen_clock, 6)  # default 480
+    assert not _still_signed_in_after(env(SESSION_IDLE_MINUTES="5"), make, frozen_clock, 6)
+    assert _still_signed_in_after(env(SESSION_IDLE_MINUTES="5"), make, frozen_clock, 4)
+
+
 def _make_run(variables: dict[str, str]) -> str:
     """What `make run` would run (make -n prints the commands without running them)."""
     environment = {k: v for k, v in child_env(**variables).items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
@@ -352,6 +383,8 @@ MALFORMED = [
     ("PROXY_FIX", "one", "an integer"),
     ("PROXY_FIX", "-1", "at least 0"),
     ("SESSION_COOKIE_SECURE", "perhaps", "one of 1, 0, true, false, yes, no"),
+    ("SESSION_IDLE_MINUTES", "eight hours", "an integer"),
+    ("SESSION_IDLE_MINUTES", "0", "greater than 0"),
     ("BASE_URL", "pm.example.gov.cn", "an http:// or https:// address such as https://pm.example.gov.cn"),
     ("DATABASE_URL", "not a database", "a database URL such as postgresql+psycopg://user@host/db"),
 ]

@@ -34,7 +34,7 @@ def test_every_web_form_refuses_a_post_without_csrf_token(csrf_app, app, db):
         for who in ("admin", "op"):
             client = csrf_app.test_client()
             with client.session_transaction() as sess:
-                sess["_user_id"] = world["users"][who].get_id()
+                sess["_user_id"] = world["keys"][who]
                 sess["_fresh"] = True
             response = client.post(_url(route, rule, world["values"]), data={"note": "x"})
             if response.status_code != 400:

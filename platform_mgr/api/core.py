@@ -5,11 +5,11 @@ from flask import g, jsonify, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
-from ..db import get_session
+from ..db import SAFE_METHODS, get_session, new_session
 from ..errors import AppError, Unauthorized
 from ..permissions import Actor
 from ..queries.access import load_actor
-from ..services.users import user_for_token
+from ..services.users import touch_token, user_for_token
 from .blueprint import bp
 
 
@@ -29,11 +29,29 @@ def authenticate_bearer():
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized(_l("Missing bearer token."))
     session = get_session()
-    user = user_for_token(session, token.strip())
-    if user is None:
-        raise Unauthorized(_l("Invalid or revoked token."))
+    found = user_for_token(session, token.strip())
+    if found is None:
+        raise Unauthorized(_l("Invalid, expired or revoked token."))
+    user, row = found
+    if request.method not in SAFE_METHODS:  # a write request's own transaction records the use
+        touch_token(session, row)
+    else:
+        _touch_on_its_own(row)
     g.api_user = user
+    g.api_token = row
     g.actor = load_actor(session, user)
+
+
+def _touch_on_its_own(row) -> None:
+    """On a read-only request the token's use is recorded in a short transaction of its own."""
+    from ..clock import now
+    from ..services.sessions import TOUCH_EVERY
+
+    if row.last_used_at is not None and now() - row.last_used_at < TOUCH_EVERY:
+        return
+    with new_session(write=True) as own:
+        touch_token(own, row)
+        own.commit()
 
 
 def error_response(exc: AppError):

@@ -9,6 +9,7 @@ dates that may not lie in the future. Field errors are named by field and worded
 from .types import (  # noqa: F401
     MAX_INT,
     DbInt,
+    Email,
     Id,
     Input,
     NotFutureDate,

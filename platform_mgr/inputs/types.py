@@ -1,6 +1,7 @@
 """The annotated types every input model shares, and the wording of their errors."""
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any
 
@@ -71,6 +72,20 @@ def null_as_empty(value: Any) -> Any:
     return "" if value is None else value
 
 
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _email(value: str) -> str:
+    value = value.strip().lower()
+    if not _EMAIL.match(value):
+        raise PydanticCustomError("email", "enter a valid e-mail address")
+    return value
+
+
+#: an e-mail address, stored lower-case
+Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(_no_nul),
+                  AfterValidator(_email)]
+
 #: a date that may not lie after today (in Shanghai)
 NotFutureDate = Annotated[date, AfterValidator(_not_future)]
 
@@ -115,6 +130,8 @@ MESSAGES = {
     "date_in_future": _l("The date may not lie in the future."),
     "not_null": _l("This field must not be empty."),
     "json_invalid": _l("Send a JSON object."),
+    "email": _l("Enter a valid e-mail address."),
+    "passwords_differ": _l("The two passwords differ."),
 }
 _BOUNDED = {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}
 

@@ -1,4 +1,5 @@
 """All tables, imported here so SQLModel.metadata (and Alembic) sees every one."""
+from .account import AccountLink, ExternalIdentity, SignInPolicy, UserSession
 from .audit import AuditEvent, AuditHead
 from .base import NAMING_CONVENTION, UTCDateTime, utcnow  # noqa: F401  (sets the naming convention first)
 from .notification import JobRun, Notification, OutboxMail, SchedulerLease
@@ -8,7 +9,7 @@ from .review import Assignment, Criterion, EligibilitySnapshot, ReviewCycle, Rub
 from .user import ApiToken, LoginAttempt, User
 
 __all__ = [
-    "ApiToken", "Assignment", "AuditEvent", "AuditHead", "Criterion", "EligibilitySnapshot", "EvidenceFile",
+    "AccountLink", "ApiToken", "ExternalIdentity", "SignInPolicy", "UserSession", "Assignment", "AuditEvent", "AuditHead", "Criterion", "EligibilitySnapshot", "EvidenceFile",
     "GateReview", "GateTemplateItem", "Gatekeeper", "JobRun", "LoginAttempt", "Milestone", "Notification",
     "OperatorPlatform", "OutboxMail", "Outcome", "Platform", "Project", "ReviewCycle", "Rubric",
     "SchedulerLease", "Score", "SelfAssessment", "User", "UTCDateTime", "utcnow",

@@ -24,6 +24,7 @@ class Platform(Timestamped, table=True):
     origin: PlatformOrigin = enum_field(PlatformOrigin, 20)
     host_institution: str = Field(max_length=200)
     status: PlatformStatus = enum_field(PlatformStatus, 20, default=PlatformStatus.ACTIVE, index=True)
+    status_reason: str = Field(default="", max_length=2000)  # why it was suspended or delisted
     founded_on: Optional[date] = None
     integrity_flag: bool = Field(default=False)
     integrity_note: str = Field(default="", max_length=2000)

@@ -20,11 +20,9 @@ class User(SQLModel, table=True):
     display_name: str = Field(max_length=120)
     role: Role = enum_field(Role, 20, index=True)
     affiliation: str = Field(default="", max_length=200)
-    password_hash: str = Field(max_length=255)
+    password_hash: str = Field(default="", max_length=255)  # empty: no local password (invited, or directory only)
     active: bool = Field(default=True)
     preferred_lang: Language = enum_field(Language, 12, default=Language.ZH)
-    # bumped on a password change: web sessions carrying an older value end
-    session_epoch: int = Field(default=1)
     calendar_token_hash: Optional[str] = Field(default=None, max_length=64, unique=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     last_login_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
@@ -43,7 +41,25 @@ class User(SQLModel, table=True):
         return False
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_epoch}"
+        """Flask-Login's id of this signed-in browser: the key of its server session (``services.sessions``),
+        never the user id, so ending the session on the server ends the cookie too."""
+        key = self.__dict__.get("_session_key")
+        if not key:
+            raise RuntimeError("no server session is bound to this user (services.sessions.start)")
+        return key
+
+    def bind_session(self, key: str, session_id: int) -> None:
+        """Attach the server session this request runs in (not a column)."""
+        object.__setattr__(self, "_session_key", key)
+        object.__setattr__(self, "_session_id", session_id)
+
+    @property
+    def session_id(self) -> int | None:
+        return self.__dict__.get("_session_id")
+
+    @property
+    def has_password(self) -> bool:
+        return bool(self.password_hash)
 
     @property
     def is_admin(self) -> bool:
@@ -57,6 +73,14 @@ class User(SQLModel, table=True):
     def is_operator(self) -> bool:
         return self.role == "operator"
 
+    @property
+    def is_finance(self) -> bool:
+        return self.role == "finance"
+
+    @property
+    def is_applicant(self) -> bool:
+        return self.role == "applicant"
+
 
 class ApiToken(SQLModel, table=True):
     """A bearer token; only its SHA-256 is stored."""
@@ -69,14 +93,17 @@ class ApiToken(SQLModel, table=True):
     label: str = Field(default="", max_length=100)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     last_used_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     revoked_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
 
 
 class LoginAttempt(SQLModel, table=True):
-    """Failed sign-ins, kept in the database so throttling holds across workers."""
+    """Failed sign-ins (kind ``sign_in``) and password-reset requests (``reset``), kept in the database so
+    throttling holds across workers and hosts."""
 
     __tablename__ = "login_attempt"
     id: Optional[int] = Field(default=None, primary_key=True)
+    kind: str = Field(default="sign_in", max_length=12, index=True)
     email: str = Field(max_length=254, index=True)
     address: str = Field(max_length=64, index=True)
     attempted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)

@@ -156,7 +156,7 @@ def seed(session: Session, scale: str = "demo", today: date | None = None, rng_s
     def add_user(email, role, name, affiliation):
         summary.users.append((role, email, name))
         return dict(email=email, role=role, display_name=name, affiliation=affiliation, password_hash=password_hash,
-                    active=True, preferred_lang="zh_Hans_CN", session_epoch=1)
+                    active=True, preferred_lang="zh_Hans_CN")
 
     user_rows = [add_user("admin@example.com", "admin", "科委项目处 王主任", "科学技术委员会")]
     for i, row in enumerate(platform_rows):

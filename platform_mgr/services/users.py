@@ -2,16 +2,20 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Iterable
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from .. import security
-from ..enums import Role
+from ..enums import Role, SessionEnd
 from ..errors import Conflict, Invalid, NotFound
+from ..inputs import validated
+from ..inputs.accounts import TOKEN_DAYS_DEFAULT, TokenCreate
 from ..models import ApiToken, Gatekeeper, OperatorPlatform, Platform, User, utcnow
-from . import audit
+from . import audit, sessions
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ROLES = Role.values()
@@ -29,7 +33,7 @@ def create_user(session: Session, actor, *, email: str, role: str, password: str
     if not EMAIL_RE.match(email):
         errors["email"] = _l("Enter a valid e-mail address.")
     if role not in ROLES:
-        errors["role"] = _l("Role must be one of: operator, reviewer, admin.")
+        errors["role"] = _l("This value is not one of the allowed choices.")
     if check_policy:
         problems = security.password_problems(password, email=email)
         if problems:
@@ -82,37 +86,70 @@ def name_gatekeeper(session: Session, actor, user: User, platform: Platform) -> 
         audit.record(session, actor, "platform", platform.id, "name_gatekeeper", None, {"user": user.email})
 
 
-def issue_token(session: Session, actor, user: User, label: str = "") -> str:
-    """Create an API token; the plain value is returned once and only its hash is kept."""
+def issue_token(session: Session, actor, user: User, data: TokenCreate | None = None, *,
+                label: str = "", days: int = TOKEN_DAYS_DEFAULT) -> tuple[ApiToken, str]:
+    """A new API token for ``user``: the row and the secret, which is shown this once (only its SHA-256 is
+    kept). It lives ``days`` days (default 90, at most 365)."""
+    if data is None:
+        data = validated(TokenCreate, {"label": label or "token", "days": days})
     token = security.new_token()
-    row = ApiToken(user_id=user.id, token_hash=security.token_digest(token), prefix=token[:10], label=label[:100])
+    now = utcnow()
+    row = ApiToken(user_id=user.id, token_hash=security.token_digest(token), prefix=token[:10], label=data.label,
+                   created_at=now, expires_at=now + timedelta(days=data.days))
     session.add(row)
     session.flush()
-    audit.record(session, actor, "api_token", row.id, "create", None, {"user": user.email, "prefix": row.prefix})
-    return token
+    audit.record(session, actor, "api_token", row.id, "create", None,
+                 {"user": user.email, "prefix": row.prefix, "label": row.label, "expires_at": row.expires_at})
+    return row, token
 
 
-def revoke_token(session: Session, actor, token_id: int, owner: User | None = None) -> None:
-    row = session.get(ApiToken, token_id)
-    if row is None or (owner is not None and row.user_id != owner.id):
-        raise NotFound(_l("No such token."))
+def revoke_token(session: Session, actor, row: ApiToken) -> ApiToken:
+    """Revoke a token (it answers 401 from now on); revoking a revoked one changes nothing."""
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         session.add(row)
         session.flush()
-        audit.record(session, actor, "api_token", row.id, "revoke", None, {"prefix": row.prefix})
+        audit.record(session, actor, "api_token", row.id, "revoke", None, {"user_id": row.user_id, "prefix": row.prefix})
+    return row
 
 
-def user_for_token(session: Session, token: str) -> User | None:
+def token_by_prefix(session: Session, prefix: str) -> ApiToken:
+    rows = session.exec(select(ApiToken).where(ApiToken.prefix == prefix.strip())).all()
+    if len(rows) != 1:
+        raise NotFound(_l("No such token."))
+    return rows[0]
+
+
+def revoke_all_tokens(session: Session, actor, user: User) -> int:
+    rows = session.exec(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))).all()
+    for row in rows:
+        revoke_token(session, actor, row)
+    return len(rows)
+
+
+def token_is_live(row: ApiToken, now=None) -> bool:
+    return row.revoked_at is None and (now or utcnow()) < row.expires_at
+
+
+def user_for_token(session: Session, token: str) -> tuple[User, ApiToken] | None:
+    """The user of a live token (not revoked, not expired, the account active), or None."""
     if not token:
         return None
-    row = session.exec(select(ApiToken).where(ApiToken.token_hash == security.token_digest(token))).first()
-    if row is None or row.revoked_at is not None:
+    found = session.exec(select(User, ApiToken).join(ApiToken, ApiToken.user_id == User.id)
+                         .where(ApiToken.token_hash == security.token_digest(token))).first()
+    if found is None:
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
+    user, row = found
+    if not token_is_live(row) or not user.active:
         return None
-    return user
+    return user, row
+
+
+def touch_token(session: Session, row: ApiToken, now=None) -> None:
+    """Record the token's use, at most once a minute (a conditional UPDATE, in the caller's transaction)."""
+    now = now or utcnow()
+    if row.last_used_at is None or now - row.last_used_at >= sessions.TOUCH_EVERY:
+        session.exec(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
 
 
 def change_password(session: Session, actor, user: User, current: str, new: str) -> None:
@@ -125,10 +162,10 @@ def change_password(session: Session, actor, user: User, current: str, new: str)
     if errors:
         raise Invalid(_l("Please correct the marked fields."), fields=errors)
     user.password_hash = security.hash_password(new)
-    user.session_epoch += 1  # every other web session of this user ends
     session.add(user)
     session.flush()
-    audit.record(session, actor, "user", user.id, "change_password", None, {"session_epoch": user.session_epoch})
+    ended = sessions.end_all(session, user.id, SessionEnd.PASSWORD_CHANGE, keep=user.session_id)
+    audit.record(session, actor, "user", user.id, "change_password", None, {"sessions_ended": ended})
 
 
 def set_preferred_lang(session: Session, user: User, lang: str) -> None:

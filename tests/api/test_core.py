@@ -45,15 +45,13 @@ def test_revoked_token_stops_working(api, make, db):
     from platform_mgr.services import users
 
     user = make.reviewer()
-    token = users.issue_token(db, None, user)
+    row, token = users.issue_token(db, None, user, label="script")
     db.commit()
     from tests.conftest import Api
 
     client = api().client
     assert Api(client, token).get("/api/v1/me").status_code == 200
-    row = db.exec(select(__import__("platform_mgr.models", fromlist=["ApiToken"]).ApiToken)
-                  .where(__import__("platform_mgr.models", fromlist=["ApiToken"]).ApiToken.user_id == user.id)).first()
-    users.revoke_token(db, None, row.id)
+    users.revoke_token(db, None, row)
     db.commit()
     assert Api(client, token).get("/api/v1/me").status_code == 401
 

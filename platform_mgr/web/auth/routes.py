@@ -1,20 +1,16 @@
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
 from ...db import get_session
-from ...errors import AppError, TooManyRequests
-from ...services import audit, auth, users
+from ...enums import SessionEnd, SignInMethod
+from ...errors import AppError, Forbidden, TooManyRequests
+from ...services import audit, auth, sessions, users
 from ..helpers import apply_errors
 from .forms import ChangePasswordForm, SignInForm
+from .signin import complete_sign_in, end_sign_in
 
 bp = Blueprint("auth", __name__)
-
-
-def _safe_next(target: str | None) -> str | None:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -30,15 +26,16 @@ def login():
             user = auth.authenticate(session, form.email.data, form.password.data, request.remote_addr or "",
                                      max_failures=cfg["LOGIN_MAX_FAILURES"], ip_max_failures=cfg["LOGIN_IP_MAX_FAILURES"],
                                      window_minutes=cfg["LOGIN_WINDOW_MINUTES"])
-        except TooManyRequests as exc:
+        except (TooManyRequests, Forbidden) as exc:
             session.rollback()
             flash(str(exc.message), "danger")
-            return render_template("auth/login.html", form=form), 429
-        session.commit()
+            return render_template("auth/login.html", form=form), exc.status
         if user is not None:
-            login_user(user, remember=bool(form.remember.data))
-            flash(_("Welcome, %(name)s.", name=user.display_name), "success")
-            return redirect(_safe_next(request.args.get("next")) or url_for("main.home"))
+            answer = complete_sign_in(session, user, method=SignInMethod.PASSWORD, remember=bool(form.remember.data),
+                                      next_url=request.args.get("next"))
+            session.commit()
+            return answer
+        session.commit()  # the failed attempt is counted
         form.password.errors = [_("E-mail or password is not correct.")]
         status = 401
     elif request.method == "POST":
@@ -50,9 +47,10 @@ def login():
 def logout():
     if current_user.is_authenticated:
         session = get_session()
-        audit.record(session, current_user._get_current_object(), "user", current_user.id, "sign_out")
+        user = current_user._get_current_object()
+        audit.record(session, user, "user", user.id, "sign_out", None, {"session": user.session_id})
+        end_sign_in(session, user)
         session.commit()
-        logout_user()
         flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
 
@@ -71,7 +69,6 @@ def change_password():
             apply_errors(form, exc)
             return render_template("auth/password.html", form=form), exc.status
         session.commit()
-        login_user(user)  # this session carries the new epoch; the others end
         flash(_("Your password has been changed. Other sessions have been signed out."), "success")
         return redirect(url_for("main.home"))
     return render_template("auth/password.html", form=form), (422 if request.method == "POST" else 200)

@@ -1,0 +1,68 @@
+"""People and their access: invitations, the admin's edit of a user, new passwords, API tokens, the sign-in
+policy. The web forms and the API build these models; the services receive them valid."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+
+from ..enums import Language, Role
+from .types import Email, Id, Input, OptionalText, Text, Version
+
+TOKEN_DAYS_DEFAULT, TOKEN_DAYS_MAX = 90, 365
+PASSWORD_MAX = 1024
+
+
+class TokenCreate(Input):
+    """A new API token: what it is for, and how many days it lives (default 90, at most 365)."""
+
+    label: Text(100)
+    days: Annotated[int, Field(ge=1, le=TOKEN_DAYS_MAX)] = TOKEN_DAYS_DEFAULT
+
+
+class UserFields(Input):
+    """What an admin sets on a user: the name, the role, the institution, the platform bindings."""
+
+    display_name: Text(120)
+    role: Role
+    affiliation: OptionalText(200) = ""
+    operator_platforms: list[Id] = Field(default_factory=list, max_length=200)
+    gatekeeper_platforms: list[Id] = Field(default_factory=list, max_length=200)
+
+
+class UserInvite(UserFields):
+    """A new user, without a password: they set one through the invitation link."""
+
+    email: Email
+    preferred_lang: Language = Language.ZH
+
+
+class UserUpdate(UserFields):
+    pass
+
+
+class NewPassword(Input):
+    """A password chosen twice (invitation, reset): the policy is checked by the service, which knows the
+    e-mail it may not contain."""
+
+    password: Text(PASSWORD_MAX)
+    confirm: Text(PASSWORD_MAX)
+
+    @field_validator("confirm")
+    @classmethod
+    def _same(cls, value: str, info: ValidationInfo) -> str:
+        if "password" in info.data and value != info.data["password"]:
+            raise PydanticCustomError("passwords_differ", "the two passwords differ")
+        return value
+
+
+class ForgotPassword(Input):
+    email: Email
+
+
+class SignInPolicyUpdate(Input):
+    """The roles that must sign in through a directory."""
+
+    directory_roles: list[Role] = Field(default_factory=list)
+    version: Version
