@@ -1,0 +1,1 @@
+"""Administration from the browser (DESIGN §9): users and platforms (admins only)."""
