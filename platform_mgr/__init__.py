@@ -162,13 +162,13 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from . import enums, i18n, permissions
+    from . import clock, enums, i18n, permissions
     from .messages import gate_check_message
     from .web.helpers import actor
 
     app.jinja_env.globals.update(
         perms=permissions, current_actor=actor, pick=i18n.pick, lang_code=i18n.lang_code, enums=enums,
-        gate_check_message=gate_check_message,
+        gate_check_message=gate_check_message, now_utc=clock.now,
     )
     app.jinja_env.filters.update(dt=i18n.format_dt, d=i18n.format_date, yuan=i18n.format_yuan, label=i18n.label)
 

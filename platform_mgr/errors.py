@@ -58,6 +58,18 @@ class Conflict(AppError):
     status, code = 409, "conflict"
 
 
+class Gone(AppError):
+    """A single-use link that was used, revoked or has expired: it will never work again."""
+
+    status, code = 410, "gone"
+
+
+class Unavailable(AppError):
+    """A service the request needs (a directory, a provider) cannot be reached; trying later may work."""
+
+    status, code = 503, "unavailable"
+
+
 class TooLarge(AppError):
     status, code = 413, "too_large"
 

@@ -45,6 +45,16 @@ def signed_in() -> Actor:
     return who
 
 
+def person():
+    """The signed-in User of the request (web session or API token); 401 for a visitor."""
+    user = getattr(g, "api_user", None)
+    if user is None and current_user and current_user.is_authenticated:
+        user = current_user._get_current_object()
+    if user is None:
+        raise Unauthorized(_l("Please sign in."))
+    return user
+
+
 def require(allowed: bool, who: Actor | None = None) -> None:
     """Stop with 401 (a visitor) or 403 (anyone else) unless the permission holds."""
     if allowed:
@@ -133,3 +143,26 @@ def load_attachment(file_id: int):
     if not path.exists():
         raise NotFound(_l("No such file."))
     return file, path
+
+
+def load_token(token_id: int, need: Check = permissions.can_revoke_token):
+    """An API token the caller may act on; someone else's is not found for them (404), as a notification."""
+    from .models import ApiToken
+
+    row = get_session().get(ApiToken, token_id)
+    who = actor()
+    require(who.authenticated, who)
+    if row is None or not need(who, row):
+        raise NotFound(_l("No such token."))
+    return row
+
+
+def load_user(user_id: int, need: Check = permissions.can_manage_users):
+    """A user record for the admin pages (403 for anyone but an admin, 404 when there is none)."""
+    from .models import User
+
+    require(need(actor()))
+    user = get_session().get(User, user_id)
+    if user is None:
+        raise NotFound(_l("No such user."))
+    return user

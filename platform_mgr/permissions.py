@@ -38,8 +38,25 @@ class Actor:
     def is_reviewer(self) -> bool:
         return self.authenticated and self.role == Role.REVIEWER
 
+    @property
+    def is_finance(self) -> bool:
+        return self.authenticated and self.role == Role.FINANCE
+
+    @property
+    def is_applicant(self) -> bool:
+        return self.authenticated and self.role == Role.APPLICANT
+
 
 ANONYMOUS = Actor()
+
+#: the programme's own people, who read its programme information (platforms, cycles, published results);
+#: finance officers read agreements and ledgers and applicants their own applications, nothing else (DESIGN §9)
+PROGRAMME_ROLES = frozenset({Role.ADMIN, Role.OPERATOR, Role.REVIEWER})
+
+
+def can_read_programme(actor: Actor) -> bool:
+    """Platform names and status, cycles, published results: programme information for its own people."""
+    return actor.authenticated and actor.role in PROGRAMME_ROLES
 
 
 def _platform_id(obj: Any) -> int | None:
@@ -55,12 +72,12 @@ def _platform_id(obj: Any) -> int | None:
 # --- platforms -----------------------------------------------------------------------------
 
 def can_list_platforms(actor: Actor) -> bool:
-    """Platform names and status are programme information every signed-in user may read."""
-    return actor.authenticated
+    """Platform names and status are programme information."""
+    return can_read_programme(actor)
 
 
 def can_view_platform(actor: Actor, platform: Any) -> bool:
-    return actor.authenticated
+    return can_read_programme(actor)
 
 
 def can_manage_platforms(actor: Actor) -> bool:
@@ -171,7 +188,7 @@ def can_manage_cycle(actor: Actor, cycle: Any) -> bool:
 
 
 def can_view_cycle(actor: Actor, cycle: Any) -> bool:
-    return actor.authenticated
+    return can_read_programme(actor)
 
 
 def can_score(actor: Actor, cycle: Any, assignment: Any) -> bool:
@@ -222,7 +239,7 @@ def can_view_results(actor: Actor, cycle: Any) -> bool:
     """Results and eligibility: admins always (provisional while open); everyone once published."""
     if actor.is_admin:
         return True
-    return actor.authenticated and cycle.state == CycleState.PUBLISHED
+    return can_read_programme(actor) and cycle.state == CycleState.PUBLISHED
 
 
 def can_view_platform_result(actor: Actor, cycle: Any, platform: Any) -> bool:
@@ -251,7 +268,18 @@ def can_export(actor: Actor, name: str, *, cycle: Any = None, platform: Any = No
 # --- people, audit, notifications -----------------------------------------------------------
 
 def can_manage_users(actor: Actor) -> bool:
+    """Invite, edit, deactivate and reactivate people, send them links, see and revoke anyone's API tokens."""
     return actor.is_admin
+
+
+def can_manage_own_tokens(actor: Actor) -> bool:
+    """List, create and revoke one's own API tokens: everyone signed in."""
+    return actor.authenticated
+
+
+def can_revoke_token(actor: Actor, token: Any) -> bool:
+    """One's own token, or anyone's for an admin."""
+    return actor.is_admin or (actor.authenticated and token.user_id == actor.id)
 
 
 def can_view_audit(actor: Actor) -> bool:

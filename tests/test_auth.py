@@ -124,14 +124,32 @@ def test_safe_next_redirect_only(client, make):
     assert response.headers["Location"].endswith("/home")
 
 
-@pytest.mark.parametrize("password,ok", [("Passw0rd!x", True), ("short1A", False), ("alllowercaseletters", False),
-                                         ("ALL-UPPER-AND-SYMBOLS", True)])
-def test_password_policy(password, ok):
+@pytest.mark.parametrize("password,email,ok", [
+    ("Passw0rd!x", "", True),
+    ("correct horse battery", "", True),  # no rules of composition: a long phrase is fine
+    ("alllowercaseletters", "", True),
+    ("short1A", "", False),  # under 10 characters
+    ("1234567890", "", False),  # a common password
+    ("qwertyuiop", "", False),
+    ("Password123", "", False),  # common, whatever the case
+    ("wang.jianguo@example.com", "wang.jianguo@example.com", False),  # the e-mail itself
+    ("wang.jianguo-2026", "Wang.Jianguo@example.com", False),  # its name
+    ("abc-2026-garden", "ab@example.com", True),  # a name too short to matter
+])
+def test_password_policy(password, email, ok):
     from platform_mgr.security import password_problems
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x", "TESTING": True})
     with app.test_request_context():
-        assert (password_problems(password) == []) is ok
+        assert (password_problems(password, email=email) == []) is ok
+
+
+def test_the_common_password_list_ships_with_the_app():
+    from platform_mgr.security import common_passwords
+
+    words = common_passwords()
+    assert len(words) > 19_000 and "123456" in words and "password" in words
+    assert all(w == w.lower() for w in list(words)[:500])
 
 
 def test_passwords_are_argon2id(make, db):

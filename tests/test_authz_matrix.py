@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 import pytest
+from sqlmodel import select
 
 from platform_mgr.models import GateReview, Notification
 
@@ -31,11 +32,14 @@ from .conftest import _clean
 from .factories import Factory
 
 PDF = b"%PDF-1.4\n%%EOF\n"
-ROLES = ("anon", "op", "other_op", "rev_assigned", "rev_other", "gatekeeper", "admin")
+ROLES = ("anon", "op", "other_op", "rev_assigned", "rev_other", "gatekeeper", "admin", "finance", "applicant")
 
 EVERYONE = frozenset(ROLES)
 SIGNED_IN = EVERYONE - {"anon"}
 ADMIN = frozenset({"admin"})
+# the programme's own people read its information (platforms, cycles, published results); finance officers and
+# applicants do not (permissions.can_read_programme)
+PROGRAMME = SIGNED_IN - {"finance", "applicant"}
 # who sees platform A's projects, milestones, evidence, gate reviews (permissions.can_view_projects_of)
 VIEW_A = frozenset({"op", "gatekeeper", "rev_assigned", "admin"})
 # who edits platform A's projects (permissions.can_edit_project / can_create_project / can_request_gate)
@@ -66,35 +70,49 @@ MATRIX: dict[str, tuple[frozenset[str], int | dict[str, int]]] = {
     "GET /bootstrap/static/<path:filename>": (EVERYONE, 200),
     "GET /api/openapi.json": (EVERYONE, 200),
     "GET /calendar/<token>.ics": (EVERYONE, 200),  # the secret token in the address is the credential
+    # a mailed link is the credential too (the world's links are live; the empty form is refused)
+    "GET /account/invitation/<token>": (EVERYONE, 200),
+    "POST /account/invitation/<token>": (EVERYONE, 422),
+    "GET /password/reset/<token>": (EVERYONE, 200),
+    "POST /password/reset/<token>": (EVERYONE, 422),
+    "GET /password/forgot": (EVERYONE, 200),
+    "POST /password/forgot": (EVERYONE, 422),
     # --- any signed-in user ----------------------------------------------------------------
     "GET /home": (SIGNED_IN, 200),
     "POST /logout": (SIGNED_IN, 302),
     "GET /account/password": (SIGNED_IN, 200),
     "POST /account/password": (SIGNED_IN, 422),
-    "GET /platforms/": (SIGNED_IN, 200),
-    "GET /platforms/<int:platform_id>": (SIGNED_IN, 200),
+    "GET /platforms/": (PROGRAMME, 200),
+    "GET /platforms/<int:platform_id>": (PROGRAMME, 200),
     "GET /notifications/": (SIGNED_IN, 200),
     "POST /notifications/read-all": (SIGNED_IN, 302),
     "GET /calendar": (SIGNED_IN, 200),
     "POST /calendar/rotate": (SIGNED_IN, 200),
     "POST /calendar/disable": (SIGNED_IN, 302),
-    "GET /cycles/": (SIGNED_IN, 200),
-    "GET /cycles/<int:cycle_id>": (SIGNED_IN, 200),
-    "GET /eligibility/": (SIGNED_IN, 200),
+    "GET /cycles/": (PROGRAMME, 200),
+    "GET /cycles/<int:cycle_id>": (PROGRAMME, 200),
+    "GET /eligibility/": (PROGRAMME, 200),
     # a chooser: operators are sent on to their platform
-    "GET /projects/dashboard": (SIGNED_IN, {"op": 302, "other_op": 302, **dict.fromkeys(REVIEWERS, 200)}),
+    "GET /projects/dashboard": (PROGRAMME, {"op": 302, "other_op": 302, **dict.fromkeys(REVIEWERS, 200)}),
     "GET /api/v1/me": (SIGNED_IN, 200),
-    "GET /api/v1/platforms": (SIGNED_IN, 200),
-    "GET /api/v1/platforms/<int:platform_id>": (SIGNED_IN, 200),
+    "GET /account/tokens": (SIGNED_IN, 200),
+    "POST /account/tokens": (SIGNED_IN, 422),
+    "GET /api/v1/me/tokens": (SIGNED_IN, 200),
+    "POST /api/v1/me/tokens": (SIGNED_IN, 422),
+    "GET /api/v1/platforms": (PROGRAMME, 200),
+    "GET /api/v1/platforms/<int:platform_id>": (PROGRAMME, 200),
     "GET /api/v1/notifications": (SIGNED_IN, 200),
     "POST /api/v1/notifications/read-all": (SIGNED_IN, 200),
-    "GET /api/v1/cycles": (SIGNED_IN, 200),
-    "GET /api/v1/cycles/<int:cycle_id>": (SIGNED_IN, 200),
-    "GET /api/v1/rubrics": (SIGNED_IN, 200),
-    "GET /api/v1/rubrics/<int:rubric_id>": (SIGNED_IN, 200),
+    "GET /api/v1/cycles": (PROGRAMME, 200),
+    "GET /api/v1/cycles/<int:cycle_id>": (PROGRAMME, 200),
+    "GET /api/v1/rubrics": (PROGRAMME, 200),
+    "GET /api/v1/rubrics/<int:rubric_id>": (PROGRAMME, 200),
     # --- owner only: the notification belongs to the operator of A ------------------------------
     "POST /notifications/<int:notification_id>/read": (frozenset({"op"}), 302),
     "POST /api/v1/notifications/<int:notification_id>/read": (frozenset({"op"}), 200),
+    # the API token of the operator of A: its owner revokes it, and admins (on the web)
+    "POST /account/tokens/<int:token_id>/revoke": (frozenset({"op", "admin"}), 302),
+    "DELETE /api/v1/me/tokens/<int:token_id>": (frozenset({"op"}), 200),
     # --- platform A's projects: viewers / editors ----------------------------------------------
     "GET /projects/platform/<int:platform_id>": (VIEW_A, 200),
     "GET /projects/platform/<int:platform_id>/new": (EDIT_A, 200),
@@ -161,7 +179,7 @@ MATRIX: dict[str, tuple[frozenset[str], int | dict[str, int]]] = {
     "POST /cycles/<int:cycle_id>/assignments/<int:assignment_id>/delete": (ADMIN, 302),
     "GET /cycles/<int:cycle_id>/results": (ADMIN, 200),  # the cycle is open: results are provisional, admin only
     "GET /cycles/rubrics": (ADMIN, 200),
-    "GET /cycles/rubrics/<int:rubric_id>": (SIGNED_IN, 200),  # criteria and guidance: reviewers read them too
+    "GET /cycles/rubrics/<int:rubric_id>": (PROGRAMME, 200),  # criteria and guidance: reviewers read them too
     "GET /cycles/rubrics/new": (ADMIN, 200),
     "POST /cycles/rubrics/new": (ADMIN, 422),
     "POST /api/v1/cycles": (ADMIN, 422),
@@ -177,7 +195,7 @@ MATRIX: dict[str, tuple[frozenset[str], int | dict[str, int]]] = {
     # assignments: admin all, a reviewer its own list (any reviewer may ask; an empty list for others)
     "GET /api/v1/cycles/<int:cycle_id>/assignments": (REVIEWERS, 200),
     # --- reviews: the assigned reviewer ----------------------------------------------------------
-    "GET /reviews/": (SIGNED_IN, 200),  # each sees their own: reviewers their assignments, operators self-assessments
+    "GET /reviews/": (PROGRAMME, 200),  # each sees their own: reviewers their assignments, operators self-assessments
     "GET /reviews/<int:cycle_id>/<int:platform_id>": (OWN_REVIEW, 200),
     "POST /reviews/<int:cycle_id>/<int:platform_id>": (OWN_REVIEW, 302),
     # the caller's own review; admins read anyone's (?reviewer_id=)
@@ -205,6 +223,17 @@ MATRIX: dict[str, tuple[frozenset[str], int | dict[str, int]]] = {
     "GET /exports/<name>.xlsx": (VIEW_A, 200),
     "GET /api/v1/exports/<name>.csv": (VIEW_A, 200),
     "GET /api/v1/exports/<name>.xlsx": (VIEW_A, 200),
+    # --- people: admin (the user is the operator of A) -----------------------------------------
+    "GET /admin/users": (ADMIN, 200),
+    "GET /admin/users/invite": (ADMIN, 200),
+    "POST /admin/users/invite": (ADMIN, 422),
+    "GET /admin/users/<int:user_id>": (ADMIN, 200),
+    "POST /admin/users/<int:user_id>": (ADMIN, 422),
+    "POST /admin/users/<int:user_id>/deactivate": (ADMIN, 302),
+    "POST /admin/users/<int:user_id>/reactivate": (ADMIN, 302),  # active already: back to the page, saying so
+    "POST /admin/users/<int:user_id>/invitation": (ADMIN, 302),  # has a password: back, saying to send a reset
+    "POST /admin/users/<int:user_id>/reset": (ADMIN, 201),  # no mail here: the link is shown once
+    "GET /admin/tokens": (ADMIN, 200),
     # --- programme and audit: admin ----------------------------------------------------------
     "GET /dashboards/programme": (ADMIN, 200),
     "GET /api/v1/audit": (ADMIN, 200),
@@ -215,7 +244,8 @@ MATRIX: dict[str, tuple[frozenset[str], int | dict[str, int]]] = {
 
 # someone else's notification is not found (services.notifications.get_own_or_404: no existence leak)
 NOT_YOURS = frozenset({"POST /notifications/<int:notification_id>/read",
-                       "POST /api/v1/notifications/<int:notification_id>/read"})
+                       "POST /api/v1/notifications/<int:notification_id>/read",
+                       "POST /account/tokens/<int:token_id>/revoke", "DELETE /api/v1/me/tokens/<int:token_id>"})
 ERROR_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found"}
 
 
@@ -287,6 +317,8 @@ def build_world(app, db) -> dict:
         rev_other=make.reviewer(affiliation="丁大学"),
         gatekeeper=make.reviewer(gatekeeper_of=[a], affiliation="戊大学"),
         admin=make.admin(),
+        finance=make.user(role="finance"),
+        applicant=make.user(role="applicant"),
     )
     project = make.project(a, stage="S1")
     milestone = make.milestone(project, title="开放里程碑")
@@ -313,12 +345,24 @@ def build_world(app, db) -> dict:
         token = calendar_svc.rotate_token(db, None, users["op"])
         db.commit()
     tokens = {role: make.token(u) for role, u in users.items()}
+    from platform_mgr.enums import LinkPurpose
+    from platform_mgr.services import accounts
+
+    delivery = accounts.Delivery(secret_key=app.config["SECRET_KEY"])
+    invited = make.user(role="reviewer", password_hash="")
+    _link, invitation = accounts.new_link(db, None, invited, LinkPurpose.INVITATION, delivery)
+    _link, reset = accounts.new_link(db, None, users["rev_other"], LinkPurpose.RESET, delivery)
+    db.commit()
+    from platform_mgr.models import ApiToken
+
+    op_token_id = db.exec(select(ApiToken.id).where(ApiToken.user_id == users["op"].id)).first()
     keys = {role: make.web_session(u) for role, u in users.items()}
     values = dict(platform_id=a.id, project_id=project.id, milestone_id=milestone.id, outcome_id=outcome.id,
                   evidence_id=ev.id, review_id=review.id, item_id=item.id, cycle_id=cycle.id,
                   assignment_id=assignment.id, file_id=sa_file.id, notification_id=notification.id,
                   rubric_id=cycle.rubric_id, token=token, name="projects",
-                  held_project_id=held.id, rev_assigned_id=users["rev_assigned"].id)
+                  held_project_id=held.id, rev_assigned_id=users["rev_assigned"].id, user_id=users["op"].id,
+                  token_id=op_token_id, invitation=invitation, reset=reset)
     return dict(users=users, tokens=tokens, keys=keys, values=values, platform=a)
 
 
@@ -328,6 +372,8 @@ STATIC_FILES = {"/static/<path:filename>": "css/app.css",
 OBJECT_FOR = {
     "POST /projects/<int:project_id>/resume": {"project_id": "held_project_id"},
     "POST /api/v1/projects/<int:project_id>/resume": {"project_id": "held_project_id"},
+    **{f"{m} /account/invitation/<token>": {"token": "invitation"} for m in ("GET", "POST")},
+    **{f"{m} /password/reset/<token>": {"token": "reset"} for m in ("GET", "POST")},
 }
 QUERY_FOR = {
     "GET /api/v1/cycles/<int:cycle_id>/reviews/<int:platform_id>": "reviewer_id={rev_assigned_id}",

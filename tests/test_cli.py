@@ -23,6 +23,37 @@ def test_users_create_and_token(runner, make, db, client):
     assert token not in str(db.exec(text("SELECT token_hash FROM api_token")).all())  # only a hash is stored
 
 
+def test_users_token_label_days_and_revoke_by_prefix(runner, make, db, client):
+    from datetime import timedelta
+
+    from platform_mgr.models import ApiToken
+
+    user = make.user(role="finance", email="cfo@example.com")
+    result = runner.invoke(args=["users", "token", "--email", user.email, "--label", "ledger sync", "--days", "14"])
+    assert result.exit_code == 0, result.output
+    token = result.output.strip().splitlines()[-1]
+    row = db.exec(select(ApiToken).where(ApiToken.user_id == user.id)).one()
+    assert row.label == "ledger sync" and row.expires_at - row.created_at == timedelta(days=14)
+    assert row.prefix in result.output and token.startswith(row.prefix)
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/me", headers=headers, expect=200).get_json()["role"] == "finance"
+    too_long = runner.invoke(args=["users", "token", "--email", user.email, "--days", "400"])
+    assert too_long.exit_code == 2 and "days" in too_long.output
+    result = runner.invoke(args=["users", "revoke-token", "--prefix", row.prefix])
+    assert result.exit_code == 0 and f"revoked token {row.prefix}" in result.output
+    assert client.get("/api/v1/me", headers=headers, expect=401).get_json()["error"]["code"] == "unauthorized"
+    unknown = runner.invoke(args=["users", "revoke-token", "--prefix", "pm_nothing"])
+    assert unknown.exit_code == 2 and "令牌不存在" in unknown.output
+
+
+def test_users_create_knows_every_role(runner, db):
+    for role in ("finance", "applicant"):
+        result = runner.invoke(args=["users", "create", "--email", f"{role}@example.com", "--role", role,
+                                     "--password", "Str0ng-pass!"])
+        assert result.exit_code == 0, result.output
+    assert sorted(u.role for u in db.exec(select(User))) == ["applicant", "finance"]
+
+
 def test_users_create_refuses_bad_input(runner, db):
     result = runner.invoke(args=["users", "create", "--email", "not-an-email", "--role", "admin", "--password", "x"])
     assert result.exit_code == 2

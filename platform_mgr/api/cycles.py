@@ -67,8 +67,8 @@ def _cycle_out(session, cycle, with_progress: bool) -> CycleOut:
     return cycle_out(cycle, rubric.version if rubric else None, progress)
 
 
-def _signed_in(**_path) -> None:
-    require(current_actor().authenticated)
+def _reads_programme(**_path) -> None:
+    require(permissions.can_read_programme(current_actor()))
 
 
 def _managed(cycle_id: int) -> dict:
@@ -81,7 +81,7 @@ def _may_manage_cycles(**_path) -> None:
 
 # --- cycles -------------------------------------------------------------------------------------
 
-@endpoint("/cycles", resp=CycleOut, paginated=True, authorise=_signed_in)
+@endpoint("/cycles", resp=CycleOut, paginated=True, authorise=_reads_programme)
 def cycles_list(query: CycleQuery):
     """List review cycles"""
     session = get_session()
@@ -230,14 +230,14 @@ def rubric_out(r, criteria=None, count=None) -> RubricOut:
                      criteria_count=count)
 
 
-@endpoint("/rubrics", resp=RubricOut, paginated=True, authorise=_signed_in)
+@endpoint("/rubrics", resp=RubricOut, paginated=True, authorise=_reads_programme)
 def rubrics_list(query: PageQuery):
     """Rubric versions, newest first"""
     rows = q.list_rubrics(get_session())
     return page_of((rubric_out(r, count=n) for r, n in query.slice(rows)), query, len(rows))
 
 
-@endpoint("/rubrics/<int:rubric_id>", resp=RubricOut, authorise=_signed_in)
+@endpoint("/rubrics/<int:rubric_id>", resp=RubricOut, authorise=_reads_programme)
 def rubrics_detail(rubric_id: int):
     """A rubric version with its criteria"""
     session = get_session()

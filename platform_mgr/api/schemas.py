@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Optional
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from ..canonical import iso_utc
 from ..enums import PlatformField, PlatformOrigin, PlatformStatus, Role
@@ -47,6 +47,22 @@ class MyPlatform(BaseModel):
     name_zh: str
     name_en: str
     relation: list[str]
+
+
+class TokenOut(Out):
+    """An API token as its owner sees it (DESIGN §17); never the secret."""
+
+    id: int
+    prefix: str
+    label: str
+    created_at: Instant
+    last_used_at: Optional[Instant]
+    expires_at: Instant
+    revoked_at: Optional[Instant]
+
+
+class TokenCreated(TokenOut):
+    token: str = Field(description="the secret, shown this once: send it as Authorization: Bearer <token>")
 
 
 class MeOut(BaseModel):

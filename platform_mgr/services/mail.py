@@ -43,6 +43,7 @@ class MailSettings:
     sender: str = "platform-mgr@localhost"
     base_url: str = ""
     timeout: float = 30.0
+    secret_key: str = ""  # fills in the single-use links of account mails (services.accounts)
 
     @property
     def enabled(self) -> bool:
@@ -68,6 +69,7 @@ def settings(config: Mapping[str, Any] | None = None) -> MailSettings:
         sender=str(config.get("MAIL_FROM") or "platform-mgr@localhost"),
         base_url=str(config.get("BASE_URL") or "").rstrip("/"),
         timeout=float(config.get("MAIL_TIMEOUT") or 30),
+        secret_key=str(config.get("SECRET_KEY") or ""),
     )
 
 
@@ -185,7 +187,9 @@ def message(mail: OutboxMail, config: MailSettings) -> EmailMessage:
     # the same id on every attempt, so a receiving server can drop a repeat after a lost acknowledgement
     domain = config.sender.rpartition("@")[2] or "localhost"
     msg["Message-ID"] = f"<outbox-{mail.id}.{mail.created_at:%Y%m%d%H%M%S}@{domain}>" if mail.id else make_msgid()
-    msg.set_content(mail.body, charset="utf-8")
+    from .accounts import expand_links
+
+    msg.set_content(expand_links(mail.body, config.secret_key, config.base_url), charset="utf-8")
     return msg
 
 

@@ -165,10 +165,14 @@ def seed(session: Session, scale: str = "demo", today: date | None = None, rng_s
     for i in range(params.reviewers):
         user_rows.append(add_user(f"reviewer{i + 1}@example.com", "reviewer", f"评审专家 {LEADS[(i + 5) % len(LEADS)]}",
                                   REVIEWER_AFFILIATIONS[i % len(REVIEWER_AFFILIATIONS)]))
+    first_reviewer = 1 + len(platform_ids)
+    # the roles whose pages come with Part II: a finance officer and an applicant
+    user_rows.append(add_user("finance@example.com", "finance", "科委计划财务处 周会计", "科学技术委员会"))
+    user_rows.append(add_user("applicant@example.com", "applicant", "申报人 陈博士", "滨江理工大学"))
     user_ids = list(session.execute(insert(User).returning(User.id, sort_by_parameter_order=True), user_rows).scalars())
     admin_id = user_ids[0]
-    operator_ids = user_ids[1:1 + len(platform_ids)]
-    reviewer_ids = user_ids[1 + len(platform_ids):]
+    operator_ids = user_ids[1:first_reviewer]
+    reviewer_ids = user_ids[first_reviewer:first_reviewer + params.reviewers]
     session.execute(insert(OperatorPlatform), [dict(user_id=u, platform_id=p) for u, p in zip(operator_ids, platform_ids)])
     # gatekeepers: each platform gets one reviewer as gatekeeper (never from its host institution)
     gk_rows = []
@@ -180,6 +184,14 @@ def seed(session: Session, scale: str = "demo", today: date | None = None, rng_s
                 break
     if gk_rows:
         session.execute(insert(Gatekeeper), gk_rows)
+    codes = {pid: row["code"] for pid, row in zip(platform_ids, platform_rows)}
+    guarded: dict[int, list[str]] = {}
+    for row in gk_rows:
+        guarded.setdefault(row["user_id"], []).append(codes[row["platform_id"]])
+    for index, rid in enumerate(reviewer_ids):  # make run names each platform's gatekeeper
+        if rid in guarded:
+            role, email, name = summary.users[first_reviewer + index]
+            summary.users[first_reviewer + index] = (role, email, f"{name} · gatekeeper of {', '.join(guarded[rid])}")
 
     # --- projects ------------------------------------------------------------------------------
     project_rows, project_meta = [], []

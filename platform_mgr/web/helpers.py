@@ -61,14 +61,16 @@ def form_input(form, model: type[BaseModel], data: Mapping[str, Any] | None = No
     return validated(model, values)
 
 
-def submit(form, action: Callable[[Any], Any], *, render: Callable[[], Any], message: str,
-           then: Callable[[Any], str], model: type[BaseModel] | None = None, data: Mapping[str, Any] | None = None,
-           field_for: Callable[[str], str] | None = None):
+def submit(form, action: Callable[[Any], Any], *, render: Callable[[], Any], message: str = "",
+           then: Callable[[Any], str] | None = None, model: type[BaseModel] | None = None,
+           data: Mapping[str, Any] | None = None, field_for: Callable[[str], str] | None = None,
+           done: Callable[[Any], Any] | None = None):
     """The form ceremony. GET: the page (200). POST: the form's own checks, the input ``model`` made from it
     (plus ``data``), ``action(input)`` (a service call), one commit, the ``message`` flashed and a redirect to
     ``then(result)``; a refusal: roll back, the errors on the form, the page again with the refusal's status.
     ``render()`` draws the page as it stands when it is called. Without a ``model``, ``action(None)`` makes its
-    own input (``inputs.validated``); ``field_for`` names the form field of an input's field."""
+    own input (``inputs.validated``); ``field_for`` names the form field of an input's field. ``done(result)``,
+    when given, answers instead of the message and the redirect (a page that shows a secret once)."""
     if model is not None:
         mark_required(form, model)
     if request.method != "POST":
@@ -84,6 +86,8 @@ def submit(form, action: Callable[[Any], Any], *, render: Callable[[], Any], mes
         session.rollback()
         apply_errors(form, exc, field_for)
         return render(), exc.status
+    if done is not None:
+        return done(result)
     flash(message, "success")
     return redirect(then(result))
 

@@ -53,3 +53,24 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 });
+// copy a secret shown once (an invitation link, a new API token): <button data-copy="#element-id">
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("button[data-copy]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var source = document.querySelector(button.getAttribute("data-copy"));
+      if (!source) { return; }
+      var text = (source.value !== undefined ? source.value : source.textContent).trim();
+      var done = function () {
+        var copied = button.getAttribute("data-copied");
+        if (copied) { button.textContent = copied; }
+      };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(text).then(done);
+      } else {  // http on an internal network: select the text and copy it the old way
+        source.focus();
+        if (source.select) { source.select(); }
+        try { document.execCommand("copy"); done(); } catch (e) { /* the text stays selected to copy by hand */ }
+      }
+    });
+  });
+});

@@ -73,6 +73,11 @@ def build(make, db, n):
                               operating="运营"))
     cycles.close_cycle(db, admin, closed, now=now)
     cycles.publish_cycle(db, admin, closed, now=now)
+    from platform_mgr.services import users as user_service
+
+    for user in operators + reviewers:  # API tokens: the admin lists them all, each person theirs
+        for k in range(n):
+            user_service.issue_token(db, None, user, label=f"script {k}")
     for user in [admin, operators[0], reviewers[0]]:
         for k in range(3 * n):
             db.add(Notification(recipient_id=user.id, kind="milestone_due", subject_zh=f"提醒 {k}",
@@ -138,6 +143,11 @@ WEB_PAGES = [
     ("/calendar/{feed}.ics", "operator"),
     ("/calendar/{feed_reviewer}.ics", "reviewer"),
     ("/dashboards/programme", "admin"),
+    ("/admin/users", "admin"),
+    ("/admin/users?q=op&role=operator", "admin"),
+    ("/admin/users/{operator_user}", "admin"),
+    ("/admin/tokens", "admin"),
+    ("/account/tokens", "reviewer"),
 ]
 API_PAGES = [
     ("/api/v1/me", "admin"),
@@ -165,6 +175,7 @@ API_PAGES = [
     ("/api/v1/rubrics", "admin"),
     ("/api/v1/rubrics/{rubric}", "admin"),
     ("/api/v1/notifications", "reviewer"),
+    ("/api/v1/me/tokens", "operator"),
 ]
 
 
@@ -177,6 +188,7 @@ def _measure(app, make, db, n):
     ids = dict(platform=built["platform"].id, project=built["project"].id, gate_review=built["gate_review"].id,
                open=built["open"].id, closed=built["closed"].id, rubric=built["open"].rubric_id)
     make.milestone(built["project"], due_on=clock.today() + timedelta(days=3))
+    ids["operator_user"] = built["operator"].id
     ids["milestone"] = db.exec(select(Milestone.id).where(Milestone.project_id == ids["project"])).first()
     from platform_mgr.services import calendar as calendar_service
 

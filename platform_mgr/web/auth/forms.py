@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, EqualTo, Length, Regexp
+from wtforms import BooleanField, IntegerField, PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
@@ -22,3 +22,22 @@ class ChangePasswordForm(FlaskForm):
     confirm = PasswordField(_l("Repeat the new password"), validators=[
         DataRequired(_l("This field is required.")), EqualTo("new_password", _l("The two passwords differ."))])
     submit = SubmitField(_l("Change password"))
+
+
+class NewPasswordForm(FlaskForm):
+    """Choose a password (invitation, reset); the rules are the input model's and the policy's."""
+
+    password = PasswordField(_l("New password"))
+    confirm = PasswordField(_l("Repeat the new password"))
+    submit = SubmitField(_l("Save the password"))
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = StringField(_l("E-mail"))
+    submit = SubmitField(_l("Send me a link"))
+
+
+class TokenForm(FlaskForm):
+    label = StringField(_l("What it is for"))
+    days = IntegerField(_l("Days until it expires"), default=90, validators=[Optional()])
+    submit = SubmitField(_l("Create token"))

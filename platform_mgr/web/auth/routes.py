@@ -72,3 +72,6 @@ def change_password():
         flash(_("Your password has been changed. Other sessions have been signed out."), "success")
         return redirect(url_for("main.home"))
     return render_template("auth/password.html", form=form), (422 if request.method == "POST" else 200)
+
+
+from . import account  # noqa: E402,F401  (invitations, password resets and API tokens register on bp)

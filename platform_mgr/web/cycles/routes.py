@@ -22,7 +22,6 @@ from ...queries.results import cycle_results
 from ...services import assignments as assign_svc
 from ...services import cycles as svc
 from ...services import rubrics as rubric_svc
-from ...loaders import signed_in
 from ..helpers import act, actor, apply_errors, form_input, page_args, require, submit
 from . import forms as f
 
@@ -34,7 +33,8 @@ bp = Blueprint("cycles", __name__, url_prefix="/cycles")
 @bp.route("/")
 @login_required
 def index():
-    a, session = signed_in(), get_session()
+    a, session = actor(), get_session()
+    require(permissions.can_read_programme(a))
     page, per_page = page_args(25)
     state = request.args.get("state") or None
     if state not in (None, *CycleState.values()):
@@ -244,7 +244,7 @@ def rubrics():
 @bp.route("/rubrics/<int:rubric_id>")
 @login_required
 def rubric(rubric_id: int):
-    require(actor().authenticated)
+    require(permissions.can_read_programme(actor()))
     session = get_session()
     rubric = q.get_rubric_or_404(session, rubric_id)
     criteria = q.rubric_criteria(session, rubric.id)

@@ -43,6 +43,7 @@ def _filters() -> dict[str, str]:
 @login_required
 def index():
     a = actor()
+    require(permissions.can_read_programme(a))
     states = ("draft", "open", "closed", "published") if a.is_admin else ("published",)
     page, per_page = page_args(25)
     cycles, frozen, total = eq.list_eligibility_cycles(get_session(), states=states, page=page, per_page=per_page)

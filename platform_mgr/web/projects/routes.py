@@ -84,7 +84,7 @@ def dashboard_index():
     if a.is_operator and len(a.operator_platform_ids) == 1:
         return redirect(url_for("projects.dashboard", platform_id=next(iter(a.operator_platform_ids))))
     ids = None if a.is_admin else (a.operator_platform_ids | a.gatekeeper_platform_ids | a.assigned_platform_ids)
-    require(a.authenticated)
+    require(permissions.can_read_programme(a))
     platforms, counts, _total = pq.list_platforms(session, page=1, per_page=200, ids=ids)
     return render_template("projects/dashboard_index.html", platforms=platforms, counts=counts)
 

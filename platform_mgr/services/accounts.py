@@ -1,0 +1,346 @@
+"""Onboarding and access from the web (DESIGN §9): invitations, password resets, deactivation, and the admin's
+edit of a user with their platform bindings.
+
+**Single-use links.** An invitation (72 h) or a reset (1 h) is an ``AccountLink`` row. Its secret is an HMAC of
+the row (purpose, id, random salt) under the app's SECRET_KEY, so only its SHA-256 is stored and the mail in the
+outbox carries a placeholder (``[[account-link:…]]``) that the sender turns into the address when it sends:
+someone who reads the database (or a backup) can follow no link. A link works once; a new link of the same
+purpose revokes the older ones; deactivating the account revokes them all.
+
+**Delivery.** With mail configured (MAIL_SERVER and BASE_URL, without which a mail could not hold an address)
+the link goes out through the outbox; otherwise the admin who made it sees it once. A reset asked for on
+``/password/forgot`` is only ever mailed: that page answers the same for every address.
+
+The functions flush; the view commits.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, update
+from sqlmodel import Session, select
+
+from .. import security
+from ..enums import LinkPurpose, Role, SessionEnd
+from ..errors import Conflict, Gone, Invalid, NotFound
+from ..inputs.accounts import ForgotPassword, NewPassword, UserFields, UserInvite, UserUpdate
+from ..models import AccountLink, Gatekeeper, OperatorPlatform, OutboxMail, Platform, User, utcnow
+from . import audit, auth, sessions, users
+
+LIFETIME = {LinkPurpose.INVITATION: timedelta(hours=72), LinkPurpose.RESET: timedelta(hours=1)}
+PATH = {LinkPurpose.INVITATION: "/account/invitation/", LinkPurpose.RESET: "/password/reset/"}
+PLACEHOLDER = re.compile(r"\[\[account-link:(invitation|reset):(\d+):([0-9a-f]{32})\]\]")
+FIX = _l("Please correct the marked fields.")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How links reach people: by mail (with the address prefix of the links), or shown to the admin."""
+
+    secret_key: str
+    by_mail: bool = False
+    base_url: str = ""
+
+
+def delivery(config) -> Delivery:
+    """How this installation delivers links (``config``: the app's config)."""
+    from . import mail
+
+    settings = mail.settings(config)
+    return Delivery(secret_key=str(config["SECRET_KEY"]), by_mail=settings.enabled and bool(settings.base_url),
+                    base_url=settings.base_url)
+
+
+# --- the links -------------------------------------------------------------------------------------------
+
+def _secret(secret_key: str, purpose: str, link_id: int, salt: str) -> str:
+    mac = hmac.new(secret_key.encode(), f"account-link:{purpose}:{link_id}:{salt}".encode(), hashlib.sha256).digest()
+    return f"{link_id}.{base64.urlsafe_b64encode(mac).decode().rstrip('=')}"
+
+
+def link_path(purpose: LinkPurpose, token: str) -> str:
+    return PATH[LinkPurpose(purpose)] + token
+
+
+def expand_links(body: str, secret_key: str, base_url: str) -> str:
+    """A mail body with each link placeholder replaced by the link's address (the mail sender calls it)."""
+    def address(match: re.Match) -> str:
+        purpose, link_id, salt = match.group(1), int(match.group(2)), match.group(3)
+        return base_url + link_path(LinkPurpose(purpose), _secret(secret_key, purpose, link_id, salt))
+
+    return PLACEHOLDER.sub(address, body)
+
+
+def _revoke_links(session: Session, user_id: int, purpose: LinkPurpose | None, now: datetime) -> int:
+    q = update(AccountLink).where(AccountLink.user_id == user_id, AccountLink.used_at.is_(None),
+                                  AccountLink.revoked_at.is_(None))
+    if purpose is not None:
+        q = q.where(AccountLink.purpose == purpose.value)
+    return session.exec(q.values(revoked_at=now)).rowcount or 0
+
+
+def new_link(session: Session, actor, user: User, purpose: LinkPurpose, delivery: Delivery,
+             now: datetime | None = None) -> tuple[AccountLink, str]:
+    """A fresh single-use link for ``user`` (older ones of the purpose revoked): the row and its secret."""
+    now = now or utcnow()
+    _revoke_links(session, user.id, purpose, now)
+    salt = secrets.token_hex(16)
+    row = AccountLink(user_id=user.id, purpose=purpose, salt=salt, token_hash=secrets.token_hex(32),
+                      created_at=now, expires_at=now + LIFETIME[purpose], created_by_id=getattr(actor, "id", None))
+    session.add(row)
+    session.flush()
+    token = _secret(delivery.secret_key, purpose.value, row.id, salt)
+    row.token_hash = security.token_digest(token)
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, "account_link", row.id, "create", None,
+                 {"user_id": user.id, "purpose": purpose.value, "expires_at": row.expires_at,
+                  "by_mail": delivery.by_mail})
+    return row, token
+
+
+def live_link(session: Session, token: str, purpose: LinkPurpose, now: datetime | None = None) -> AccountLink:
+    """The link of ``token``: 404 when there is none, 410 when it was used, revoked or has expired."""
+    link_id, _dot, _mac = (token or "").partition(".")
+    row = session.get(AccountLink, int(link_id)) if link_id.isdigit() and len(link_id) < 10 else None
+    if row is None or row.purpose != purpose or not hmac.compare_digest(row.token_hash,
+                                                                       security.token_digest(token)):
+        raise NotFound(_l("This link is not valid. Check that you copied all of it."))
+    if row.used_at is not None or row.revoked_at is not None or (now or utcnow()) >= row.expires_at:
+        raise Gone(_l("This link has expired or has already been used. Ask for a new one."))
+    return row
+
+
+def _mail_link(session: Session, user: User, link: AccountLink, kind: str, delivery: Delivery, now: datetime,
+               **context) -> None:
+    from . import mail, texts
+
+    placeholder = f"[[account-link:{link.purpose.value}:{link.id}:{link.salt}]]"
+    words = texts.render(kind, {"link": placeholder, "name": user.display_name, "email": user.email,
+                                "expires_at": link.expires_at, **context})
+    subject, body = mail.compose(words.fields(), user.preferred_lang)
+    session.add(OutboxMail(to_addr=user.email, subject=subject[:mail.SUBJECT_MAX], body=body, next_attempt_at=now,
+                           created_at=now))
+    session.flush()
+
+
+# --- invitations ------------------------------------------------------------------------------------------
+
+def _platforms(session: Session, ids: list[int], field: str) -> list[Platform]:
+    ids = list(dict.fromkeys(ids))
+    found = session.exec(select(Platform).where(Platform.id.in_(ids))).all() if ids else []
+    if len(found) != len(ids):
+        raise Invalid(FIX, fields={field: _l("Unknown platform.")})
+    return sorted(found, key=lambda p: p.code)
+
+
+def _check_bindings(data: UserFields) -> None:
+    errors = {}
+    if data.operator_platforms and data.role != Role.OPERATOR:
+        errors["operator_platforms"] = _l("Only operators are bound to platforms.")
+    if data.gatekeeper_platforms and data.role != Role.REVIEWER:
+        errors["gatekeeper_platforms"] = _l("Only reviewers can be gatekeepers.")
+    if errors:
+        raise Invalid(FIX, fields=errors)
+
+
+def _bindings(session: Session, user_id: int) -> dict[str, list[str]]:
+    operator = session.exec(select(Platform.code).join(OperatorPlatform, OperatorPlatform.platform_id == Platform.id)
+                            .where(OperatorPlatform.user_id == user_id).order_by(Platform.code)).all()
+    gatekeeper = session.exec(select(Platform.code).join(Gatekeeper, Gatekeeper.platform_id == Platform.id)
+                              .where(Gatekeeper.user_id == user_id).order_by(Platform.code)).all()
+    return {"operator_platforms": list(operator), "gatekeeper_platforms": list(gatekeeper)}
+
+
+def _set_bindings(session: Session, user: User, operator: list[Platform], gatekeeper: list[Platform]) -> None:
+    for model, wanted in ((OperatorPlatform, operator), (Gatekeeper, gatekeeper)):
+        have = {row.platform_id: row for row in session.exec(select(model).where(model.user_id == user.id)).all()}
+        keep = {p.id for p in wanted}
+        for platform_id, row in have.items():
+            if platform_id not in keep:
+                session.delete(row)
+        for platform_id in keep - set(have):
+            session.add(model(user_id=user.id, platform_id=platform_id))
+    session.flush()
+
+
+AUDITED = ("email", "display_name", "role", "affiliation", "active", "preferred_lang")
+
+
+def invite_user(session: Session, actor, data: UserInvite, delivery: Delivery,
+                now: datetime | None = None) -> tuple[User, str | None]:
+    """Create a user without a password and an invitation link (72 h). Returns the user and the link's secret
+    when it is not mailed (the admin is shown it once), else None."""
+    now = now or utcnow()
+    _check_bindings(data)
+    operator = _platforms(session, data.operator_platforms, "operator_platforms")
+    gatekeeper = _platforms(session, data.gatekeeper_platforms, "gatekeeper_platforms")
+    if session.exec(select(User.id).where(User.email == data.email)).first() is not None:
+        raise Conflict(_l("A user with this e-mail already exists."), fields={"email": _l("Already in use.")})
+    user = User(email=data.email, display_name=data.display_name, role=data.role, affiliation=data.affiliation,
+                preferred_lang=data.preferred_lang, password_hash="", created_at=now)
+    session.add(user)
+    session.flush()
+    _set_bindings(session, user, operator, gatekeeper)
+    audit.record(session, actor, "user", user.id, "invite", None,
+                 {**audit.snapshot(user, AUDITED), **_bindings(session, user.id)})
+    return user, _send_invitation(session, actor, user, delivery, now)
+
+
+def _send_invitation(session: Session, actor, user: User, delivery: Delivery, now: datetime) -> str | None:
+    link, token = new_link(session, actor, user, LinkPurpose.INVITATION, delivery, now)
+    if delivery.by_mail:
+        _mail_link(session, user, link, "account_invitation", delivery, now,
+                   inviter=getattr(actor, "display_name", ""), role=user.role)
+        return None
+    return token
+
+
+def resend_invitation(session: Session, actor, user: User, delivery: Delivery,
+                      now: datetime | None = None) -> str | None:
+    """A new invitation for someone who has not set a password yet (the old link stops working)."""
+    if user.has_password:
+        raise Conflict(_l("This person has already set a password; send a password reset link instead."))
+    if not user.active:
+        raise Conflict(_l("This account is deactivated. Reactivate it first."))
+    return _send_invitation(session, actor, user, delivery, now or utcnow())
+
+
+def _choose_password(session: Session, user: User, data: NewPassword) -> None:
+    problems = security.password_problems(data.password, email=user.email)
+    if problems:
+        raise Invalid(FIX, fields={"password": " ".join(str(p) for p in problems)})
+    user.password_hash = security.hash_password(data.password)
+    session.add(user)
+    session.flush()
+
+
+def link_user(session: Session, link: AccountLink) -> User:
+    user = session.get(User, link.user_id)
+    if user is None or not user.active:
+        raise Gone(_l("This account is deactivated. Ask the commission office."))
+    return user
+
+
+def accept_invitation(session: Session, token: str, data: NewPassword, now: datetime | None = None) -> User:
+    """Set the first password through an invitation link; the link is used up."""
+    now = now or utcnow()
+    link = live_link(session, token, LinkPurpose.INVITATION, now)
+    user = link_user(session, link)
+    _choose_password(session, user, data)
+    link.used_at = now
+    session.add(link)
+    session.flush()
+    audit.record(session, user, "user", user.id, "accept_invitation", None, {"link": link.id})
+    return user
+
+
+# --- password resets ----------------------------------------------------------------------------------
+
+RESET_MAX_PER_EMAIL, RESET_MAX_PER_ADDRESS, RESET_WINDOW_MINUTES = 3, 20, 60
+
+
+def request_reset(session: Session, data: ForgotPassword, address: str, delivery: Delivery,
+                  now: datetime | None = None) -> None:
+    """``/password/forgot``: mail a reset link (1 h) when an active account has this address. It does the same
+    work and answers the same whether or not it has (no enumeration); every request counts against the
+    throttle (3 an hour per address, 20 per network address), known or not."""
+    now = now or utcnow()
+    auth.throttle(session, auth.RESET, data.email, address, max_per_email=RESET_MAX_PER_EMAIL,
+                  max_per_address=RESET_MAX_PER_ADDRESS, window_minutes=RESET_WINDOW_MINUTES, record=True)
+    user = session.exec(select(User).where(User.email == data.email)).first()
+    if user is None or not user.active or not delivery.by_mail:
+        return
+    link, _token = new_link(session, None, user, LinkPurpose.RESET, delivery, now)
+    _mail_link(session, user, link, "password_reset", delivery, now)
+
+
+def send_reset(session: Session, actor, user: User, delivery: Delivery, now: datetime | None = None) -> str | None:
+    """An admin sends a reset link (mailed, or returned to be shown once)."""
+    now = now or utcnow()
+    if not user.active:
+        raise Conflict(_l("This account is deactivated. Reactivate it first."))
+    link, token = new_link(session, actor, user, LinkPurpose.RESET, delivery, now)
+    if delivery.by_mail:
+        _mail_link(session, user, link, "password_reset", delivery, now)
+        return None
+    return token
+
+
+def reset_password(session: Session, token: str, data: NewPassword, now: datetime | None = None) -> User:
+    """Choose a new password through a reset link: every session of the user ends, the link is used up."""
+    now = now or utcnow()
+    link = live_link(session, token, LinkPurpose.RESET, now)
+    user = link_user(session, link)
+    _choose_password(session, user, data)
+    link.used_at = now
+    session.add(link)
+    ended = sessions.end_all(session, user.id, SessionEnd.PASSWORD_RESET, now=now)
+    audit.record(session, user, "user", user.id, "reset_password", None, {"link": link.id, "sessions_ended": ended})
+    return user
+
+
+# --- the admin's changes ---------------------------------------------------------------------------------
+
+def _active_admins(session: Session) -> int:
+    return session.exec(select(func.count()).select_from(User)
+                        .where(User.role == Role.ADMIN, User.active.is_(True))).one()
+
+
+def _keep_an_admin(session: Session, actor, user: User, *, losing_admin: bool) -> None:
+    if not losing_admin or user.role != Role.ADMIN:
+        return
+    if getattr(actor, "id", None) == user.id:
+        raise Conflict(_l("You cannot take away your own administration rights."))
+    if user.active and _active_admins(session) <= 1:
+        raise Conflict(_l("This is the last active commission officer; name another one first."))
+
+
+def update_user(session: Session, actor, user: User, data: UserUpdate) -> User:
+    """The admin's edit: name, role, institution and platform bindings (set as a whole)."""
+    _check_bindings(data)
+    operator = _platforms(session, data.operator_platforms, "operator_platforms")
+    gatekeeper = _platforms(session, data.gatekeeper_platforms, "gatekeeper_platforms")
+    _keep_an_admin(session, actor, user, losing_admin=data.role != Role.ADMIN)
+    before = {**audit.snapshot(user, AUDITED), **_bindings(session, user.id)}
+    user.display_name, user.role, user.affiliation = data.display_name, data.role, data.affiliation
+    session.add(user)
+    session.flush()
+    _set_bindings(session, user, operator, gatekeeper)
+    audit.record(session, actor, "user", user.id, "update", before,
+                 {**audit.snapshot(user, AUDITED), **_bindings(session, user.id)})
+    return user
+
+
+def deactivate(session: Session, actor, user: User, now: datetime | None = None) -> User:
+    """Never deleted: the account stops signing in, its sessions end, its tokens and links are revoked."""
+    now = now or utcnow()
+    if not user.active:
+        raise Conflict(_l("This account is already deactivated."))
+    _keep_an_admin(session, actor, user, losing_admin=True)
+    user.active = False
+    session.add(user)
+    session.flush()
+    ended = sessions.end_all(session, user.id, SessionEnd.DEACTIVATED, now=now)
+    revoked = users.revoke_all_tokens(session, actor, user)
+    links = _revoke_links(session, user.id, None, now)
+    audit.record(session, actor, "user", user.id, "deactivate", {"active": True},
+                 {"active": False, "sessions_ended": ended, "tokens_revoked": revoked, "links_revoked": links})
+    return user
+
+
+def reactivate(session: Session, actor, user: User) -> User:
+    if user.active:
+        raise Conflict(_l("This account is already active."))
+    user.active = True
+    session.add(user)
+    session.flush()
+    audit.record(session, actor, "user", user.id, "reactivate", {"active": False}, {"active": True})
+    return user
