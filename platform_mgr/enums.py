@@ -92,6 +92,12 @@ class SignInMethod(Labelled):
     PASSWORD, LDAP, OIDC = "password", "ldap", "oidc"
 
 
+class Directory(Labelled):
+    """A directory an identity comes from (``SignInMethod`` without the local password)."""
+
+    LDAP, OIDC = "ldap", "oidc"
+
+
 class SessionEnd(Labelled):
     """Why a web session ended on the server."""
 
@@ -212,8 +218,8 @@ class RuleCode(Labelled):
 
 #: every enumeration, by class name (the Jinja filter ``x|label("Stage")`` looks plain strings up here)
 ALL: dict[str, type[Labelled]] = {cls.__name__: cls for cls in (
-    PlatformField, PlatformOrigin, PlatformStatus, Role, Language, Stage, SelectionMode, ProjectStatus,
-    MilestoneStatus, Decision, OutcomeKind, CycleState, ReviewState, Dimension, Grade, Verdict, Tier, RuleCode)}
+    PlatformField, PlatformOrigin, PlatformStatus, Role, SignInMethod, Directory, SessionEnd, LinkPurpose,
+    Language, Stage, SelectionMode, ProjectStatus, MilestoneStatus, Decision, OutcomeKind, CycleState, ReviewState, Dimension, Grade, Verdict, Tier, RuleCode)}
 
 
 def _label_every_member() -> None:

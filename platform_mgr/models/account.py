@@ -6,7 +6,7 @@ from typing import Optional
 from sqlalchemy import JSON, CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from ..enums import LinkPurpose, SessionEnd, SignInMethod
+from ..enums import Directory, LinkPurpose, SessionEnd, SignInMethod
 from .base import UTCDateTime, Updated, Versioned, enum_field, utcnow
 
 
@@ -61,13 +61,13 @@ class ExternalIdentity(SQLModel, table=True):
 
     __tablename__ = "external_identity"
     __table_args__ = (
-        CheckConstraint(SignInMethod.check("provider", ("ldap", "oidc")), name="provider"),
+        CheckConstraint(Directory.check("provider"), name="provider"),
         UniqueConstraint("provider", "subject"),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
-    provider: SignInMethod = enum_field(SignInMethod, 12)
+    provider: Directory = enum_field(Directory, 12)
     subject: str = Field(max_length=255)
     email: str = Field(default="", max_length=254)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

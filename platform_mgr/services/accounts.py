@@ -15,10 +15,7 @@ The functions flush; the view commits.
 """
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,11 +29,11 @@ from ..enums import LinkPurpose, Role, SessionEnd
 from ..errors import Conflict, Gone, Invalid, NotFound
 from ..inputs.accounts import ForgotPassword, NewPassword, UserFields, UserInvite, UserUpdate
 from ..models import AccountLink, Gatekeeper, OperatorPlatform, OutboxMail, Platform, User, utcnow
-from . import audit, auth, sessions, users
+from . import audit, auth, links, sessions, users
 
 LIFETIME = {LinkPurpose.INVITATION: timedelta(hours=72), LinkPurpose.RESET: timedelta(hours=1)}
-PATH = {LinkPurpose.INVITATION: "/account/invitation/", LinkPurpose.RESET: "/password/reset/"}
-PLACEHOLDER = re.compile(r"\[\[account-link:(invitation|reset):(\d+):([0-9a-f]{32})\]\]")
+#: the mail templates (templates/mail/<kind>.txt) of the account links
+MAIL_KINDS = ("account_invitation", "password_reset")
 FIX = _l("Please correct the marked fields.")
 
 
@@ -60,24 +57,6 @@ def delivery(config) -> Delivery:
 
 # --- the links -------------------------------------------------------------------------------------------
 
-def _secret(secret_key: str, purpose: str, link_id: int, salt: str) -> str:
-    mac = hmac.new(secret_key.encode(), f"account-link:{purpose}:{link_id}:{salt}".encode(), hashlib.sha256).digest()
-    return f"{link_id}.{base64.urlsafe_b64encode(mac).decode().rstrip('=')}"
-
-
-def link_path(purpose: LinkPurpose, token: str) -> str:
-    return PATH[LinkPurpose(purpose)] + token
-
-
-def expand_links(body: str, secret_key: str, base_url: str) -> str:
-    """A mail body with each link placeholder replaced by the link's address (the mail sender calls it)."""
-    def address(match: re.Match) -> str:
-        purpose, link_id, salt = match.group(1), int(match.group(2)), match.group(3)
-        return base_url + link_path(LinkPurpose(purpose), _secret(secret_key, purpose, link_id, salt))
-
-    return PLACEHOLDER.sub(address, body)
-
-
 def _revoke_links(session: Session, user_id: int, purpose: LinkPurpose | None, now: datetime) -> int:
     q = update(AccountLink).where(AccountLink.user_id == user_id, AccountLink.used_at.is_(None),
                                   AccountLink.revoked_at.is_(None))
@@ -96,7 +75,7 @@ def new_link(session: Session, actor, user: User, purpose: LinkPurpose, delivery
                       created_at=now, expires_at=now + LIFETIME[purpose], created_by_id=getattr(actor, "id", None))
     session.add(row)
     session.flush()
-    token = _secret(delivery.secret_key, purpose.value, row.id, salt)
+    token = links.secret(delivery.secret_key, purpose.value, row.id, salt)
     row.token_hash = security.token_digest(token)
     session.add(row)
     session.flush()
@@ -122,7 +101,7 @@ def _mail_link(session: Session, user: User, link: AccountLink, kind: str, deliv
                **context) -> None:
     from . import mail, texts
 
-    placeholder = f"[[account-link:{link.purpose.value}:{link.id}:{link.salt}]]"
+    placeholder = links.placeholder(link.purpose, link.id, link.salt)
     words = texts.render(kind, {"link": placeholder, "name": user.display_name, "email": user.email,
                                 "expires_at": link.expires_at, **context})
     subject, body = mail.compose(words.fields(), user.preferred_lang)
@@ -197,7 +176,7 @@ def invite_user(session: Session, actor, data: UserInvite, delivery: Delivery,
 def _send_invitation(session: Session, actor, user: User, delivery: Delivery, now: datetime) -> str | None:
     link, token = new_link(session, actor, user, LinkPurpose.INVITATION, delivery, now)
     if delivery.by_mail:
-        _mail_link(session, user, link, "account_invitation", delivery, now,
+        _mail_link(session, user, link, MAIL_KINDS[0], delivery, now,
                    inviter=getattr(actor, "display_name", ""), role=user.role)
         return None
     return token
@@ -259,7 +238,7 @@ def request_reset(session: Session, data: ForgotPassword, address: str, delivery
     if user is None or not user.active or not delivery.by_mail:
         return
     link, _token = new_link(session, None, user, LinkPurpose.RESET, delivery, now)
-    _mail_link(session, user, link, "password_reset", delivery, now)
+    _mail_link(session, user, link, MAIL_KINDS[1], delivery, now)
 
 
 def send_reset(session: Session, actor, user: User, delivery: Delivery, now: datetime | None = None) -> str | None:
@@ -269,7 +248,7 @@ def send_reset(session: Session, actor, user: User, delivery: Delivery, now: dat
         raise Conflict(_l("This account is deactivated. Reactivate it first."))
     link, token = new_link(session, actor, user, LinkPurpose.RESET, delivery, now)
     if delivery.by_mail:
-        _mail_link(session, user, link, "password_reset", delivery, now)
+        _mail_link(session, user, link, MAIL_KINDS[1], delivery, now)
         return None
     return token
 

@@ -24,6 +24,7 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from ..models import Notification, OutboxMail, User, utcnow
+from . import links
 
 FIRST_RETRY = timedelta(minutes=1)
 MAX_RETRY = timedelta(hours=6)
@@ -187,9 +188,7 @@ def message(mail: OutboxMail, config: MailSettings) -> EmailMessage:
     # the same id on every attempt, so a receiving server can drop a repeat after a lost acknowledgement
     domain = config.sender.rpartition("@")[2] or "localhost"
     msg["Message-ID"] = f"<outbox-{mail.id}.{mail.created_at:%Y%m%d%H%M%S}@{domain}>" if mail.id else make_msgid()
-    from .accounts import expand_links
-
-    msg.set_content(expand_links(mail.body, config.secret_key, config.base_url), charset="utf-8")
+    msg.set_content(links.expand_links(mail.body, config.secret_key, config.base_url), charset="utf-8")
     return msg
 
 

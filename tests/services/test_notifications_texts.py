@@ -38,6 +38,7 @@ MAIL = ROOT / "templates" / "mail"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 CJK_RUN = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
 GATE_KINDS = ("gate_requested", "gate_decided")
+from platform_mgr.services.accounts import MAIL_KINDS as ACCOUNT_KINDS  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +93,7 @@ def assert_bilingual(reminder) -> texts.Texts:
 # --- one template per kind ------------------------------------------------------------------------------
 
 def test_every_kind_has_its_template_with_a_subject_and_a_body(texts_app):
-    kinds = [str(k) for k in ReminderKind] + list(GATE_KINDS)
+    kinds = [str(k) for k in ReminderKind] + list(GATE_KINDS) + list(ACCOUNT_KINDS)
     assert sorted(p.stem for p in MAIL.glob("*.txt") if not p.name.startswith("_")) == sorted(kinds)
     for kind in kinds:
         template = texts.template_for(kind)
@@ -107,6 +108,25 @@ def test_every_string_of_the_mail_templates_is_translated_into_chinese():
         compiled = read_mo(fh)
     translated = {m.id if isinstance(m.id, str) else m.id[0] for m in compiled if m.id and m.string}
     assert len(ids) > 30 and not sorted(ids - translated)
+
+
+# --- the account links (services/accounts.py) -------------------------------------------------------------
+
+@pytest.mark.parametrize("kind,inviter", [("account_invitation", "科委项目处 王主任"), ("account_invitation", ""),
+                                          ("password_reset", "")])
+def test_account_link_texts_hold_the_link_and_its_deadline_in_both_languages(texts_app, kind, inviter):
+    from platform_mgr.enums import Role
+
+    link = "[[account-link:invitation:7:" + "ab" * 16 + "]]"
+    mail = SimpleNamespace(kind=kind, context={"link": link, "name": "李工", "email": "li@example.com",
+                                               "expires_at": datetime(2026, 11, 19, 2, 0, tzinfo=UTC),
+                                               "inviter": inviter, "role": Role.REVIEWER})
+    t = assert_bilingual(mail)
+    for body in (t.body_zh, t.body_en):
+        assert link in body.splitlines()  # alone on its line: the sender replaces it with the address
+    assert "2026年11月19日 10:00（北京时间）" in t.body_zh and "2026-11-19 10:00 (Beijing time, UTC+8)" in t.body_en
+    if kind == "account_invitation":
+        assert "评审专家" in t.body_zh and "Reviewer" in t.body_en and (inviter in t.body_zh)
 
 
 # --- the reviewers' reminders ---------------------------------------------------------------------------

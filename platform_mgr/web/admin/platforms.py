@@ -1,2 +1,2 @@
 """/admin/platforms: create, edit, suspend / reactivate, delist, integrity flag, operators and gatekeepers."""
-from .routes import bp  # noqa: F401
+from .blueprint import bp  # noqa: F401

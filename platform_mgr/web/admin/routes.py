@@ -1,6 +1,3 @@
-"""The /admin blueprint; each module adds its views to ``bp``."""
-from flask import Blueprint
-
-bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-from . import platforms, users  # noqa: E402,F401  (their views register on bp)
+"""The /admin blueprint with every view of the package registered on it."""
+from . import platforms, users  # noqa: F401  (their views register on bp)
+from .blueprint import bp  # noqa: F401

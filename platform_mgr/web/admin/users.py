@@ -13,9 +13,9 @@ from ...errors import AppError
 from ...inputs.accounts import UserInvite, UserUpdate
 from ...loaders import load_user, person
 from ...queries import accounts as aq
-from ...services import accounts
+from ...services import accounts, links
 from ..helpers import actor, page_args, require, submit
-from .routes import bp
+from .blueprint import bp
 from .user_forms import InviteForm, UserForm
 
 
@@ -26,7 +26,7 @@ def _delivery() -> accounts.Delivery:
 def _address(purpose: LinkPurpose, token: str) -> str:
     """A link's full address: under BASE_URL when it is set, else under the address this request came to."""
     base = _delivery().base_url or request.host_url.rstrip("/")
-    return base + accounts.link_path(purpose, token)
+    return base + links.link_path(purpose, token)
 
 
 def _link_shown(user, purpose: LinkPurpose, token: str):

@@ -16,7 +16,7 @@ from ...queries import accounts as aq
 from ...services import accounts, auth, users
 from ..helpers import act, page_args, require, submit
 from .forms import ForgotPasswordForm, NewPasswordForm, TokenForm
-from .routes import bp
+from .blueprint import bp
 
 
 def _delivery() -> accounts.Delivery:

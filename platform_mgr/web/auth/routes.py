@@ -1,4 +1,4 @@
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -7,10 +7,10 @@ from ...enums import SessionEnd, SignInMethod
 from ...errors import AppError, Forbidden, TooManyRequests
 from ...services import audit, auth, sessions, users
 from ..helpers import apply_errors
+from .blueprint import bp
 from .forms import ChangePasswordForm, SignInForm
 from .signin import complete_sign_in, end_sign_in
 
-bp = Blueprint("auth", __name__)
 
 
 @bp.route("/login", methods=["GET", "POST"])
