@@ -208,15 +208,22 @@ def link_user(session: Session, link: AccountLink) -> User:
     return user
 
 
-def accept_invitation(session: Session, token: str, data: NewPassword, now: datetime | None = None) -> User:
-    """Set the first password through an invitation link; the link is used up."""
-    now = now or utcnow()
-    link = live_link(session, token, LinkPurpose.INVITATION, now)
+def _use_link(session: Session, token: str, purpose: LinkPurpose, data: NewPassword,
+              now: datetime) -> tuple[AccountLink, User]:
+    """Choose a password through a live link of ``purpose``; the link is used up."""
+    link = live_link(session, token, purpose, now)
     user = link_user(session, link)
     _choose_password(session, user, data)
     link.used_at = now
     session.add(link)
     session.flush()
+    return link, user
+
+
+def accept_invitation(session: Session, token: str, data: NewPassword, now: datetime | None = None) -> User:
+    """Set the first password through an invitation link; the link is used up."""
+    now = now or utcnow()
+    link, user = _use_link(session, token, LinkPurpose.INVITATION, data, now)
     audit.record(session, user, "user", user.id, "accept_invitation", None, {"link": link.id})
     return user
 
@@ -256,11 +263,7 @@ def send_reset(session: Session, actor, user: User, delivery: Delivery, now: dat
 def reset_password(session: Session, token: str, data: NewPassword, now: datetime | None = None) -> User:
     """Choose a new password through a reset link: every session of the user ends, the link is used up."""
     now = now or utcnow()
-    link = live_link(session, token, LinkPurpose.RESET, now)
-    user = link_user(session, link)
-    _choose_password(session, user, data)
-    link.used_at = now
-    session.add(link)
+    link, user = _use_link(session, token, LinkPurpose.RESET, data, now)
     ended = sessions.end_all(session, user.id, SessionEnd.PASSWORD_RESET, now=now)
     audit.record(session, user, "user", user.id, "reset_password", None, {"link": link.id, "sessions_ended": ended})
     return user
