@@ -21,9 +21,11 @@ from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
 from ..enums import Directory
-from ..errors import Forbidden, Unavailable
-from ..models import ExternalIdentity, User, utcnow
-from . import audit
+from ..errors import Forbidden, Invalid, Unavailable
+from ..inputs.accounts import SignInPolicyUpdate
+from ..models import ExternalIdentity, SignInPolicy, User, utcnow
+from . import audit, auth
+from .milestones import check_version
 from .users import normalise_email
 
 #: refusals, by the code the audit log keeps
@@ -234,3 +236,22 @@ def link_identity(session: Session, identity: Identity, *, address: str = "") ->
     audit.record(session, user, "user", user.id, "sign_in", None,
                  {"address": address, "method": str(identity.provider), "subject": identity.subject})
     return user
+
+
+# --- the policy: which roles sign in through a directory -------------------------------------------------
+
+def update_policy(session: Session, actor, data: SignInPolicyUpdate, *, configured: bool) -> SignInPolicy:
+    """Set the roles whose local passwords are refused (a versioned write: stale → 409). Refused while no
+    directory is configured, which would leave those roles no way to sign in. Audited; flushes."""
+    row = auth.policy(session)
+    check_version(row, data.version)
+    roles = sorted({str(role) for role in data.directory_roles})
+    if roles and not configured:
+        message = _l("No directory is configured: these roles would have no way to sign in.")
+        raise Invalid(message, fields={"directory_roles": message})
+    before = {"directory_roles": list(row.directory_roles or [])}
+    row.directory_roles = roles
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, "sign_in_policy", row.id, "update", before, {"directory_roles": roles})
+    return row
