@@ -12,6 +12,7 @@ flow itself (discovery, PKCE, state, nonce, the ID token against the provider's 
 """
 from __future__ import annotations
 
+import math
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,12 +32,12 @@ from .users import normalise_email
 #: refusals, by the code the audit log keeps
 NO_ACCOUNT, DEACTIVATED, UNVERIFIED, OTHER_IDENTITY = "no_account", "deactivated", "email_unverified", "other_identity"
 REFUSALS = {
-    NO_ACCOUNT: _l("There is no account on this platform for your directory identity. Ask the programme office "
+    NO_ACCOUNT: _l("There is no account on this platform for your directory identity. Ask the commission office "
                    "to invite you, then sign in again."),
-    DEACTIVATED: _l("Your account has been deactivated. Ask the programme office if you need it again."),
+    DEACTIVATED: _l("Your account has been deactivated. Ask the commission office if you need it again."),
     UNVERIFIED: _l("Your identity provider has not verified your e-mail address, so it cannot be matched to an "
-                   "account. Verify it there, or ask the programme office."),
-    OTHER_IDENTITY: _l("Your account is already linked to another identity of this directory. Ask the programme "
+                   "account. Verify it there, or ask the commission office."),
+    OTHER_IDENTITY: _l("Your account is already linked to another identity of this directory. Ask the commission "
                        "office."),
 }
 
@@ -95,7 +96,8 @@ def _connection(server, settings: LdapSettings, user: str | None, password: str 
     """An open (and, with LDAP_START_TLS, encrypted) connection, not yet bound."""
     import ldap3
 
-    conn = ldap3.Connection(server, user=user, password=password, receive_timeout=settings.timeout,
+    conn = ldap3.Connection(server, user=user, password=password,
+                            receive_timeout=max(1, math.ceil(settings.timeout)),  # whole seconds for ldap3
                             auto_bind=ldap3.AUTO_BIND_NONE, raise_exceptions=False, read_only=True)
     conn.open()
     if settings.start_tls and not conn.start_tls():
@@ -145,7 +147,7 @@ def ldap_authenticate(settings: LdapSettings, login: str, password: str) -> Iden
                 raise unreachable
         finally:
             user.unbind()
-    except LDAPException:
+    except (LDAPException, OSError):
         raise unreachable from None
     attributes = entry.get("attributes") or {}
     uuid = attributes.get("entryUUID")
