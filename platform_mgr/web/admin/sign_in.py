@@ -16,7 +16,8 @@ from ...enums import Role
 from ...i18n import enum_choices
 from ...inputs.accounts import SignInPolicyUpdate
 from ...loaders import person
-from ...services import auth, directory
+from ...models import SignInPolicy
+from ...services import directory
 from ..helpers import actor, require, submit
 from .blueprint import bp
 
@@ -38,10 +39,10 @@ def sign_in():
     config = current_app.config
     ldap = directory.LdapSettings.from_config(config)
     oidc = directory.OidcSettings.from_config(config)
-    row = auth.policy(session)
+    row = session.get(SignInPolicy, 1)  # read only: the first save makes the row (at version 1)
     form = SignInPolicyForm(data=None if request.method == "POST" else {
-        "directory_roles": list(row.directory_roles or []), "version": row.version})
+        "directory_roles": list(row.directory_roles or []) if row else [], "version": row.version if row else 1})
     return submit(form, lambda data: directory.update_policy(session, person(), data, configured=bool(ldap or oidc)),
                   model=SignInPolicyUpdate, message=_("The sign-in policy was saved."),
-                  render=lambda: render_template("admin/sign_in.html", form=form, ldap=ldap, oidc=oidc, policy=row),
+                  render=lambda: render_template("admin/sign_in.html", form=form, ldap=ldap, oidc=oidc),
                   then=lambda _row: url_for("admin.sign_in"))
