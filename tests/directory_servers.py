@@ -84,6 +84,20 @@ def _wait_for_port(port: int, process: subprocess.Popen, name: str, log: Path, s
     raise RuntimeError(f"{name} did not listen on 127.0.0.1:{port} within {seconds:g} s: {log.read_text()[-2000:]}")
 
 
+def _serve(name: str, command: list[str], port: int, folder: Path, answer, **popen):
+    """A generator: runs ``command`` (on the real clock: child_env) until it listens on ``port``, yields
+    ``answer``, then stops it and removes ``folder`` (where its log is)."""
+    log = folder / "server.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, **popen)
+    try:
+        _wait_for_port(port, process, name, log)
+        yield answer
+    finally:
+        _stop(process)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _stop(process: subprocess.Popen) -> None:
     if process.poll() is None:
         process.terminate()
@@ -147,17 +161,9 @@ def start_ldap():
     subprocess.run([SLAPADD, "-f", str(conf), "-l", str(folder / "people.ldif")], env=child_env(), check=True,
                    capture_output=True, timeout=60)
     port = free_port()
-    log = folder / "slapd.log"
-    with open(log, "wb") as out:
-        # -d: stay in the foreground (a child of this process, stopped at the end); no other listener
-        process = subprocess.Popen([SLAPD, "-d", "0", "-h", f"ldap://127.0.0.1:{port}/", "-f", str(conf)],
-                                   env=child_env(), stdout=out, stderr=subprocess.STDOUT)
-    try:
-        _wait_for_port(port, process, "slapd", log)
-        yield LdapServer(f"ldap://127.0.0.1:{port}")
-    finally:
-        _stop(process)
-        shutil.rmtree(folder, ignore_errors=True)
+    # -d: stay in the foreground (a child of this process, stopped at the end); no other listener
+    yield from _serve("slapd", [SLAPD, "-d", "0", "-h", f"ldap://127.0.0.1:{port}/", "-f", str(conf)], port, folder,
+                      LdapServer(f"ldap://127.0.0.1:{port}"), env=child_env())
 
 
 # --- the OpenID provider -------------------------------------------------------------------------------
@@ -189,19 +195,11 @@ def start_oidc():
     if not (OIDC_DIR / "node_modules" / "oidc-provider").exists():
         missing("The OpenID provider's npm packages", "npm ci --prefix tests/oidc")
     port = free_port()
-    folder = Path(tempfile.mkdtemp(prefix="pm-oidc-"))
-    log = folder / "provider.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen([NODE, str(OIDC_DIR / "provider.js")], cwd=OIDC_DIR, stdout=out,
-                                   stderr=subprocess.STDOUT,
-                                   env=child_env(PORT=str(port), REDIRECT_URI=OIDC_REDIRECT_URI,
-                                                 CLIENT_ID=OIDC_CLIENT_ID, CLIENT_SECRET=OIDC_CLIENT_SECRET))
-    try:
-        _wait_for_port(port, process, "the OpenID provider", log)
-        yield OidcProvider(f"http://127.0.0.1:{port}")
-    finally:
-        _stop(process)
-        shutil.rmtree(folder, ignore_errors=True)
+    environment = child_env(PORT=str(port), REDIRECT_URI=OIDC_REDIRECT_URI, CLIENT_ID=OIDC_CLIENT_ID,
+                            CLIENT_SECRET=OIDC_CLIENT_SECRET)
+    yield from _serve("the OpenID provider", [NODE, str(OIDC_DIR / "provider.js")], port,
+                      Path(tempfile.mkdtemp(prefix="pm-oidc-")), OidcProvider(f"http://127.0.0.1:{port}"),
+                      cwd=OIDC_DIR, env=environment)
 
 
 class OidcBrowser:

@@ -12,6 +12,8 @@ later is refused.
 """
 from __future__ import annotations
 
+import functools
+
 from flask import abort, current_app, flash, redirect, render_template, request, session as cookie, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -78,18 +80,30 @@ def _client(settings: directory.OidcSettings):
     return client
 
 
+def directory_view(settings_of):
+    """A directory sign-in view: a signed-in visitor goes home, an unconfigured directory is not found, else
+    ``view(settings)``."""
+    def wrap(view):
+        @functools.wraps(view)
+        def run():
+            if current_user.is_authenticated:
+                return redirect(url_for("main.home"))
+            settings = settings_of()
+            if settings is None:
+                abort(404)
+            return view(settings)
+        return run
+    return wrap
+
+
 def _back_to_login(message: str, category: str = "danger"):
     flash(message, category)
     return redirect(url_for("auth.login", next=cookie.pop("pm_next", None) or None))
 
 
 @bp.route("/login/ldap", methods=["POST"])
-def login_ldap():
-    if current_user.is_authenticated:
-        return redirect(url_for("main.home"))
-    settings = ldap_settings()
-    if settings is None:
-        abort(404)
+@directory_view(ldap_settings)
+def login_ldap(settings: directory.LdapSettings):
     form = DirectorySignInForm(prefix="ldap")
     if not form.validate_on_submit():
         return login_page(ldap_form=form, status=422)
@@ -123,12 +137,8 @@ def login_ldap():
 
 
 @bp.route("/login/oidc")
-def login_oidc():
-    if current_user.is_authenticated:
-        return redirect(url_for("main.home"))
-    settings = oidc_settings()
-    if settings is None:
-        abort(404)
+@directory_view(oidc_settings)
+def login_oidc(settings: directory.OidcSettings):
     remember_next(request.args.get("next"))
     import requests
 
@@ -139,12 +149,8 @@ def login_oidc():
 
 
 @bp.route("/login/oidc/callback")
-def oidc_callback():
-    if current_user.is_authenticated:
-        return redirect(url_for("main.home"))
-    settings = oidc_settings()
-    if settings is None:
-        abort(404)
+@directory_view(oidc_settings)
+def oidc_callback(settings: directory.OidcSettings):
     import requests
     from authlib.common.errors import AuthlibBaseError
     from joserfc.errors import JoseError
