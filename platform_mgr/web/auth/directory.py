@@ -5,10 +5,10 @@ checked against the provider's JWKS. Every failure goes back to /login with a me
 an identity signs in to is ``services.directory``'s question.
 
 **Clocks.** The ID token's ``exp``, ``iat`` and ``nbf`` are checked against ``platform_mgr.clock`` (the one
-clock of the app, which the tests freeze) with ``LEEWAY`` seconds of tolerance, not against the wall clock Authlib reads;
-security is the same in production. The tests' provider runs on the machine's real clock, so a test moves its
-frozen clock to the provider's before a flow (tests/directory_servers.py), and checks that a token read an hour
-later is refused.
+clock of the app, which the tests freeze) with ``LEEWAY`` seconds of tolerance, not against the wall clock that
+Authlib would read; the checks are as strict in production. The tests' provider runs on the machine's real clock,
+so a test moves its frozen clock to the provider's before a flow (tests/directory_servers.py), and one test keeps
+the app an hour behind the provider to see its token refused.
 """
 from __future__ import annotations
 
