@@ -59,7 +59,7 @@ OIDC_REDIRECT_URI = "http://localhost/login/oidc/callback"
 
 def missing(what: str, install: str):
     """Skip (locally) or fail (in CI) a test whose server is not installed here."""
-    message = f"{what} is not installed here: {install}"
+    message = f"{what} is missing here; install it with: {install}"
     if os.environ.get("CI"):
         pytest.fail(f"{message} (CI must install it: .ci/run)")
     pytest.skip(message)
@@ -191,9 +191,9 @@ class OidcProvider:
 
 def start_oidc():
     if not NODE:
-        missing("node (for the OpenID provider)", "apt-get install nodejs npm, then npm ci --prefix tests/oidc")
+        missing("node (for the OpenID provider)", "apt-get install nodejs npm && npm ci --prefix tests/oidc")
     if not (OIDC_DIR / "node_modules" / "oidc-provider").exists():
-        missing("The OpenID provider's npm packages", "npm ci --prefix tests/oidc")
+        missing("the OpenID provider's npm package oidc-provider", "npm ci --prefix tests/oidc")
     port = free_port()
     environment = child_env(PORT=str(port), REDIRECT_URI=OIDC_REDIRECT_URI, CLIENT_ID=OIDC_CLIENT_ID,
                             CLIENT_SECRET=OIDC_CLIENT_SECRET)
