@@ -138,6 +138,14 @@ def test_ldap_sign_in_is_throttled_like_the_password(ldap_app, app, client, invi
     assert "Too many failed sign-ins for this account" in html
 
 
+def test_a_directory_sign_in_that_works_forgets_the_failures(ldap_app, app, client, db, invited):
+    app.config["LOGIN_MAX_FAILURES"] = 3
+    for _attempt in range(2):
+        ldap_login(client, INVITED, "wrong", expect=401)
+    ldap_login(client, INVITED, INVITED_PASSWORD, expect=302)
+    assert db.exec(select(LoginAttempt)).all() == []
+
+
 def test_the_search_may_be_anonymous(app, client, ldap_server, invited):
     app.config.update(ldap_server.config(LDAP_BIND_DN="", LDAP_BIND_PASSWORD=""))
     ldap_login(client, INVITED, INVITED_PASSWORD, expect=302)

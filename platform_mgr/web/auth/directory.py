@@ -122,6 +122,7 @@ def login_ldap(settings: directory.LdapSettings):
             form.password.errors = [_("Directory account or password is not correct.")]
             return login_page(ldap_form=form, status=401)
         user = directory.link_identity(session, identity, address=address)
+        auth.forget_failures(session, key)
     except (TooManyRequests, Unavailable) as exc:
         session.rollback()
         flash(str(exc.message), "danger")
