@@ -47,6 +47,28 @@ def _base_url(value: str) -> str:
     return value
 
 
+def _ldap_url(value: str) -> str:
+    value = value.strip()
+    if value and not value.startswith(("ldap://", "ldaps://")):
+        raise PydanticCustomError("config", "an ldap:// or ldaps:// address such as ldaps://ldap.example.gov.cn")
+    return value
+
+
+def _ldap_filter(value: str) -> str:
+    value = value.strip()
+    if not (value.startswith("(") and value.endswith(")") and "{login}" in value
+            and value.count("(") == value.count(")")):
+        raise PydanticCustomError("config", "an LDAP filter in parentheses with {login}, such as (uid={login})")
+    return value
+
+
+def _oidc_scopes(value: str) -> str:
+    value = " ".join(value.split())
+    if "openid" not in value.split():
+        raise PydanticCustomError("config", "space-separated scopes including openid, such as openid email profile")
+    return value
+
+
 Positive = Annotated[int, Field(gt=0)]
 
 
@@ -79,6 +101,22 @@ class Settings(BaseSettings):
     SESSION_COOKIE_SECURE: bool = False
     SESSION_IDLE_MINUTES: Positive = 480  # a web session without a request for this long ends on the server
 
+    # directory sign-in (DESIGN §9), off unless LDAP_URL / OIDC_ISSUER are set: services/directory.py
+    LDAP_URL: Annotated[str, AfterValidator(_ldap_url)] = ""
+    LDAP_BASE_DN: str = ""  # where people are searched (required with LDAP_URL)
+    LDAP_USER_FILTER: Annotated[str, AfterValidator(_ldap_filter)] = "(|(uid={login})(mail={login}))"
+    LDAP_BIND_DN: str = ""  # empty: the search is anonymous
+    LDAP_BIND_PASSWORD: str = ""
+    LDAP_EMAIL_ATTRIBUTE: str = "mail"
+    LDAP_START_TLS: bool = False
+    LDAP_TIMEOUT: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 10.0
+    OIDC_ISSUER: Annotated[str, AfterValidator(_base_url)] = ""  # its /.well-known/openid-configuration is read
+    OIDC_CLIENT_ID: str = ""
+    OIDC_CLIENT_SECRET: str = ""
+    OIDC_LABEL_ZH: str = "统一身份认证"
+    OIDC_LABEL_EN: str = "Unified identity"
+    OIDC_SCOPES: Annotated[str, AfterValidator(_oidc_scopes)] = "openid email profile"
+
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
                                    file_secret_settings) -> tuple[PydanticBaseSettingsSource, ...]:
@@ -105,15 +143,24 @@ def _expected(error: Mapping[str, Any]) -> str:
     return str(error["msg"])  # our own validators' messages ("config") say it themselves
 
 
+#: a variable that is needed once another is set: (the one set, the one needed)
+REQUIRED_WITH = (("LDAP_URL", "LDAP_BASE_DN"), ("OIDC_ISSUER", "OIDC_CLIENT_ID"))
+
+
 def load_settings() -> Settings:
     """The settings from the environment as it is now; ConfigError naming each malformed variable."""
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as exc:
         raw = os.environ
         problems = [f"environment variable {error['loc'][0]} must be {_expected(error)}, "
                     f"got {raw.get(str(error['loc'][0]), error.get('input'))!r}" for error in exc.errors()]
         raise ConfigError("\n".join(problems)) from None
+    missing = [f"environment variable {needed} must be set when {given} is set"
+               for given, needed in REQUIRED_WITH if getattr(settings, given) and not getattr(settings, needed)]
+    if missing:
+        raise ConfigError("\n".join(missing))
+    return settings
 
 
 def _defaults() -> dict[str, Any]:

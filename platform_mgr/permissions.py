@@ -272,6 +272,11 @@ def can_manage_users(actor: Actor) -> bool:
     return actor.is_admin
 
 
+def can_manage_sign_in(actor: Actor) -> bool:
+    """See which directories are configured and choose the roles that must sign in through one."""
+    return actor.is_admin
+
+
 def can_manage_own_tokens(actor: Actor) -> bool:
     """List, create and revoke one's own API tokens: everyone signed in."""
     return actor.authenticated

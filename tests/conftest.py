@@ -326,3 +326,21 @@ def api(client, make, db):
         return Api(client, token)
 
     return build
+
+
+# --- directory servers (tests/directory_servers.py): started once per run, on first use -------------------
+
+@pytest.fixture(scope="session")
+def ldap_server():
+    """A real OpenLDAP (Debian's slapd) on 127.0.0.1 with the people of ``directory_servers.LDAP_PEOPLE``."""
+    from .directory_servers import start_ldap
+
+    yield from start_ldap()
+
+
+@pytest.fixture(scope="session")
+def oidc_provider():
+    """A real OpenID provider (npm oidc-provider) on 127.0.0.1 with the people of tests/oidc/accounts.json."""
+    from .directory_servers import start_oidc
+
+    yield from start_oidc()

@@ -66,6 +66,11 @@ MATRIX: dict[str, tuple[frozenset[str], int | dict[str, int]]] = {
     "GET /healthz": (EVERYONE, 200),
     "GET /login": (EVERYONE, {"anon": 200, **SENT_HOME}),
     "POST /login": (EVERYONE, {"anon": 422, **SENT_HOME}),  # anonymous: the empty form is refused
+    # directory sign-in: the matrix's app configures no directory, so these are not found for a visitor
+    # (tests/web/test_directory_*.py run them against real servers)
+    "POST /login/ldap": (EVERYONE, {"anon": 404, **SENT_HOME}),
+    "GET /login/oidc": (EVERYONE, {"anon": 404, **SENT_HOME}),
+    "GET /login/oidc/callback": (EVERYONE, {"anon": 404, **SENT_HOME}),
     "GET /static/<path:filename>": (EVERYONE, 200),
     "GET /bootstrap/static/<path:filename>": (EVERYONE, 200),
     "GET /api/openapi.json": (EVERYONE, 200),
@@ -234,6 +239,8 @@ MATRIX: dict[str, tuple[frozenset[str], int | dict[str, int]]] = {
     "POST /admin/users/<int:user_id>/invitation": (ADMIN, 302),  # has a password: back, saying to send a reset
     "POST /admin/users/<int:user_id>/reset": (ADMIN, 201),  # no mail here: the link is shown once
     "GET /admin/tokens": (ADMIN, 200),
+    "GET /admin/sign-in": (ADMIN, 200),
+    "POST /admin/sign-in": (ADMIN, 422),
     # --- programme and audit: admin ----------------------------------------------------------
     "GET /dashboards/programme": (ADMIN, 200),
     "GET /api/v1/audit": (ADMIN, 200),

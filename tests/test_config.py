@@ -352,6 +352,75 @@ def test_port_is_where_make_run_serves():
     assert "--port 8123" in _make_run({"PORT": "8123"})
 
 
+# --- directory sign-in (DESIGN §9): against the real servers of tests/directory_servers.py -----------------
+
+def _env_values(config: dict) -> dict[str, str]:
+    return {name: ("1" if value is True else "0" if value is False else str(value)) for name, value in config.items()}
+
+
+def _ldap_sign_in(app, login: str, password: str) -> int:
+    app.config["WTF_CSRF_ENABLED"] = False  # an app built from the environment checks CSRF; not the question here
+    return app.test_client().post("/login/ldap", data={"ldap-login": login, "ldap-password": password}).status_code
+
+
+def test_ldap_variables_turn_ldap_sign_in_on(env, make, ldap_server):
+    from .directory_servers import LDAP_PEOPLE
+
+    mail, password = LDAP_PEOPLE["ldap.invited"]
+    make.reviewer(email=mail)
+    assert 'id="ldap-sign-in"' not in env().test_client().get("/login", expect=200).get_data(as_text=True)
+    app = env(**_env_values(ldap_server.config()))  # LDAP_URL, LDAP_BASE_DN, LDAP_BIND_DN, LDAP_BIND_PASSWORD …
+    assert 'id="ldap-sign-in"' in app.test_client().get("/login", expect=200).get_data(as_text=True)
+    assert _ldap_sign_in(app, "ldap.invited", password) == 302
+    assert _ldap_sign_in(app, mail, password) == 302  # the default filter takes the uid or the mail
+    assert _ldap_sign_in(env(LDAP_USER_FILTER="(uid={login})"), mail, password) == 401
+    assert _ldap_sign_in(env(LDAP_BIND_PASSWORD="wrong"), "ldap.invited", password) == 503
+    assert _ldap_sign_in(env(LDAP_BIND_DN="", LDAP_BIND_PASSWORD=""), "ldap.invited", password) == 302  # anonymous
+    assert _ldap_sign_in(env(LDAP_EMAIL_ATTRIBUTE="cn"), "ldap.stranger", "x") == 401
+    assert _ldap_sign_in(env(LDAP_EMAIL_ATTRIBUTE="cn"), "ldap.stranger", LDAP_PEOPLE["ldap.stranger"][1]) == 403
+    assert _ldap_sign_in(env(LDAP_START_TLS="1"), "ldap.invited", password) == 503  # this slapd offers no TLS
+    assert env(LDAP_TIMEOUT="2.5").config["LDAP_TIMEOUT"] == 2.5
+
+
+def test_oidc_variables_turn_the_button_on_and_name_it(env, oidc_provider):
+    from urllib.parse import parse_qs, urlsplit
+
+    assert 'id="oidc-sign-in"' not in env().test_client().get("/login", expect=200).get_data(as_text=True)
+    app = env(**_env_values(oidc_provider.config()))
+    client = app.test_client()
+    assert "通过统一身份认证登录" in client.get("/login", expect=200).get_data(as_text=True)
+    assert "Sign in with Unified identity" in client.get("/login?lang=en", expect=200).get_data(as_text=True)
+    location = client.get("/login/oidc", expect=302).headers["Location"]
+    query = parse_qs(urlsplit(location).query)
+    assert location.startswith(oidc_provider.issuer + "/") and query["client_id"] == ["platform-mgr"]
+    assert query["scope"] == ["openid email profile"]
+    named = env(OIDC_LABEL_ZH="一网通办", OIDC_LABEL_EN="City identity", OIDC_SCOPES="openid  email").test_client()
+    assert "通过一网通办登录" in named.get("/login", expect=200).get_data(as_text=True)
+    assert "Sign in with City identity" in named.get("/login?lang=en", expect=200).get_data(as_text=True)
+    query = parse_qs(urlsplit(named.get("/login/oidc", expect=302).headers["Location"]).query)
+    assert query["scope"] == ["openid email"]
+
+
+def test_oidc_client_secret_is_the_one_the_provider_checks(env, oidc_provider, frozen_clock, make):
+    from .directory_servers import OIDC_PEOPLE, OidcBrowser
+
+    make.operator(email=OIDC_PEOPLE["oidc-invited"]["email"])
+    frozen_clock.move_to(oidc_provider.now())
+    for secret, signed_in in ((oidc_provider.config()["OIDC_CLIENT_SECRET"], True), ("not-the-secret", False)):
+        client = env(**_env_values(oidc_provider.config(OIDC_CLIENT_SECRET=secret))).test_client()
+        callback = OidcBrowser().sign_in(client.get("/login/oidc", expect=302).headers["Location"], "oidc-invited")
+        client.get(callback, expect=302)
+        assert client.get("/home").status_code == (200 if signed_in else 302)
+
+
+@pytest.mark.parametrize("given,needed", [("LDAP_URL", "LDAP_BASE_DN"), ("OIDC_ISSUER", "OIDC_CLIENT_ID")])
+def test_a_directory_without_its_required_partner_variable_stops_the_start_up(env, given, needed):
+    value = "ldap://ldap.example" if given == "LDAP_URL" else "https://id.example"
+    with pytest.raises(ConfigError) as raised:
+        env(**{given: value})
+    assert str(raised.value) == f"environment variable {needed} must be set when {given} is set"
+
+
 # --- empty, malformed, and the tests' own config ---------------------------------------------------
 
 def test_empty_values_mean_unset(env, make, smtp):
@@ -387,6 +456,14 @@ MALFORMED = [
     ("SESSION_IDLE_MINUTES", "0", "greater than 0"),
     ("BASE_URL", "pm.example.gov.cn", "an http:// or https:// address such as https://pm.example.gov.cn"),
     ("DATABASE_URL", "not a database", "a database URL such as postgresql+psycopg://user@host/db"),
+    ("LDAP_URL", "ldap.example.gov.cn", "an ldap:// or ldaps:// address such as ldaps://ldap.example.gov.cn"),
+    ("LDAP_USER_FILTER", "uid={login}", "an LDAP filter in parentheses with {login}, such as (uid={login})"),
+    ("LDAP_USER_FILTER", "(uid=alice)", "an LDAP filter in parentheses with {login}, such as (uid={login})"),
+    ("LDAP_START_TLS", "sure", "one of 1, 0, true, false, yes, no"),
+    ("LDAP_TIMEOUT", "long", "a number"),
+    ("LDAP_TIMEOUT", "0", "greater than 0"),
+    ("OIDC_ISSUER", "id.example.gov.cn", "an http:// or https:// address such as https://pm.example.gov.cn"),
+    ("OIDC_SCOPES", "email profile", "space-separated scopes including openid, such as openid email profile"),
 ]
 
 

@@ -70,6 +70,11 @@ def throttle(session: Session, kind: str, email: str, address: str, *, max_per_e
         session.flush()
 
 
+def forget_failures(session: Session, key: str) -> None:
+    """A sign-in worked: the failed attempts counted for this account (``key``) are forgotten."""
+    session.exec(delete(LoginAttempt).where(LoginAttempt.email == key[:254], LoginAttempt.kind == SIGN_IN))
+
+
 def authenticate(session: Session, email: str, password: str, address: str, *, max_failures: int = 10,
                  ip_max_failures: int = 50, window_minutes: int = 15) -> User | None:
     """The user for these credentials, None when they are wrong; 429 while throttled; 403 when the user's role
@@ -90,7 +95,7 @@ def authenticate(session: Session, email: str, password: str, address: str, *, m
         session.flush()
         return None
     refuse_local_password(session, user)
-    session.exec(delete(LoginAttempt).where(LoginAttempt.email == email, LoginAttempt.kind == SIGN_IN))
+    forget_failures(session, email)
     if security.needs_rehash(user.password_hash):
         user.password_hash = security.hash_password(password)
     user.last_login_at = now

@@ -41,3 +41,14 @@ class TokenForm(FlaskForm):
     label = StringField(_l("What it is for"))
     days = IntegerField(_l("Days until it expires"), default=90, validators=[Optional()])
     submit = SubmitField(_l("Create token"))
+
+
+class DirectorySignInForm(FlaskForm):
+    """LDAP: the directory account (a user id or an e-mail, as the directory's filter takes it) and its password."""
+
+    login = StringField(_l("Directory account"), validators=[DataRequired(_l("This field is required.")),
+                                                             Length(max=254)])
+    password = PasswordField(_l("Directory password"), validators=[DataRequired(_l("This field is required.")),
+                                                                   Length(max=1024)])
+    remember = BooleanField(_l("Keep me signed in"))
+    submit = SubmitField(_l("Sign in with the directory"))

@@ -9,6 +9,7 @@ from ...services import audit, auth, sessions, users
 from ..helpers import apply_errors
 from .blueprint import bp
 from .forms import ChangePasswordForm, SignInForm
+from .directory import login_page
 from .signin import complete_sign_in, end_sign_in
 
 
@@ -29,7 +30,7 @@ def login():
         except (TooManyRequests, Forbidden) as exc:
             session.rollback()
             flash(str(exc.message), "danger")
-            return render_template("auth/login.html", form=form), exc.status
+            return login_page(form, status=exc.status)
         if user is not None:
             answer = complete_sign_in(session, user, method=SignInMethod.PASSWORD, remember=bool(form.remember.data),
                                       next_url=request.args.get("next"))
@@ -40,7 +41,7 @@ def login():
         status = 401
     elif request.method == "POST":
         status = 422
-    return render_template("auth/login.html", form=form), status
+    return login_page(form, status=status)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -75,3 +76,4 @@ def change_password():
 
 
 from . import account  # noqa: E402,F401  (invitations, password resets and API tokens register on bp)
+from . import directory  # noqa: E402,F401  (LDAP and OpenID Connect sign-in register on bp)
