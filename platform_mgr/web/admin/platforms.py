@@ -85,11 +85,12 @@ def _page(platform, **forms):
     """The platform's admin page, with the forms given (one that was refused, with its errors) or fresh ones."""
     session = get_session()
     candidates = pq.binding_candidates(session, platform.id)
-    forms = {"status": StatusForm(formdata=None), "integrity": IntegrityForm(formdata=None),
+    forms = {**{name: form(formdata=None) for name, (form, _model, _service) in CHANGES.items()},
              **{kind: BindingForm(formdata=None, prefix=kind) for kind in candidates}, **forms}
-    for name, model in (("status", PlatformStatusChange), ("integrity", IntegrityFlagChange),
-                        *((kind, PlatformBinding) for kind in candidates)):
+    for name, (_form, model, _service) in CHANGES.items():
         mark_required(forms[name], model)
+    for kind in candidates:
+        mark_required(forms[kind], PlatformBinding)
     for kind, people in candidates.items():
         forms[kind].user_id.choices = [("", _("Choose…"))] + [
             (u.id, f"{u.display_name} · {u.email}") for u in people]
@@ -121,50 +122,49 @@ def _change(platform, name: str, form, action, message: str, *, model=None, data
     return redirect(url_for("admin.platform", platform_id=platform.id))
 
 
-def _status_change(platform_id: int, status: PlatformStatus, message: str):
+#: the changes made with a form on the platform's page: its form, its input model and the service
+CHANGES = {"status": (StatusForm, PlatformStatusChange, platform_svc.change_status),
+           "integrity": (IntegrityForm, IntegrityFlagChange, platform_svc.change_integrity_flag)}
+
+
+def _platform_change(platform_id: int, name: str, message: str, **data):
     platform = _platform(platform_id)
-    return _change(platform, "status", StatusForm(),
-                   lambda data: platform_svc.change_status(get_session(), person(), platform, data), message,
-                   model=PlatformStatusChange, data={"status": status})
+    form, model, service = CHANGES[name]
+    return _change(platform, name, form(), lambda change: service(get_session(), person(), platform, change),
+                   message, model=model, data=data)
 
 
 @bp.route("/platforms/<int:platform_id>/suspend", methods=["POST"])
 @login_required
 def suspend_platform(platform_id: int):
-    return _status_change(platform_id, PlatformStatus.SUSPENDED,
-                          _("The platform is suspended; no new project can be registered on it."))
+    return _platform_change(platform_id, "status",
+                            _("The platform is suspended; no new project can be registered on it."),
+                            status=PlatformStatus.SUSPENDED)
 
 
 @bp.route("/platforms/<int:platform_id>/reactivate", methods=["POST"])
 @login_required
 def reactivate_platform(platform_id: int):
-    return _status_change(platform_id, PlatformStatus.ACTIVE, _("The platform is active again."))
+    return _platform_change(platform_id, "status", _("The platform is active again."), status=PlatformStatus.ACTIVE)
 
 
 @bp.route("/platforms/<int:platform_id>/delist", methods=["POST"])
 @login_required
 def delist_platform(platform_id: int):
-    return _status_change(platform_id, PlatformStatus.DELISTED, _("The platform is delisted."))
-
-
-def _integrity_change(platform_id: int, flag: bool, message: str):
-    platform = _platform(platform_id)
-    return _change(platform, "integrity", IntegrityForm(),
-                   lambda data: platform_svc.change_integrity_flag(get_session(), person(), platform, data), message,
-                   model=IntegrityFlagChange, data={"flag": flag})
+    return _platform_change(platform_id, "status", _("The platform is delisted."), status=PlatformStatus.DELISTED)
 
 
 @bp.route("/platforms/<int:platform_id>/integrity/set", methods=["POST"])
 @login_required
 def flag_platform(platform_id: int):
-    return _integrity_change(platform_id, True,
-                             _("The integrity flag is set: the platform is not eligible for funding (R6)."))
+    return _platform_change(platform_id, "integrity",
+                            _("The integrity flag is set: the platform is not eligible for funding (R6)."), flag=True)
 
 
 @bp.route("/platforms/<int:platform_id>/integrity/clear", methods=["POST"])
 @login_required
 def clear_platform_flag(platform_id: int):
-    return _integrity_change(platform_id, False, _("The integrity flag is cleared."))
+    return _platform_change(platform_id, "integrity", _("The integrity flag is cleared."), flag=False)
 
 
 def _bind(platform_id: int, kind: str, message: str):
