@@ -241,6 +241,23 @@ MATRIX: dict[str, tuple[frozenset[str], int | dict[str, int]]] = {
     "GET /admin/tokens": (ADMIN, 200),
     "GET /admin/sign-in": (ADMIN, 200),
     "POST /admin/sign-in": (ADMIN, 422),
+    # --- platforms: admin (platform A; the empty form lacks the reason, the note, the person) --------------
+    "GET /admin/platforms": (ADMIN, 200),
+    "GET /admin/platforms/new": (ADMIN, 200),
+    "POST /admin/platforms/new": (ADMIN, 422),
+    "GET /admin/platforms/<int:platform_id>": (ADMIN, 200),
+    "GET /admin/platforms/<int:platform_id>/edit": (ADMIN, 200),
+    "POST /admin/platforms/<int:platform_id>/edit": (ADMIN, 422),
+    "POST /admin/platforms/<int:platform_id>/suspend": (ADMIN, 422),
+    "POST /admin/platforms/<int:platform_id>/reactivate": (ADMIN, 422),
+    "POST /admin/platforms/<int:platform_id>/delist": (ADMIN, 422),
+    "POST /admin/platforms/<int:platform_id>/integrity/set": (ADMIN, 422),
+    "POST /admin/platforms/<int:platform_id>/integrity/clear": (ADMIN, 422),
+    "POST /admin/platforms/<int:platform_id>/operators": (ADMIN, 422),
+    "POST /admin/platforms/<int:platform_id>/gatekeepers": (ADMIN, 422),
+    # the operator of A, and A's gatekeeper, are unbound (a button: no input but CSRF)
+    "POST /admin/platforms/<int:platform_id>/operators/<int:user_id>/delete": (ADMIN, 302),
+    "POST /admin/platforms/<int:platform_id>/gatekeepers/<int:user_id>/delete": (ADMIN, 302),
     # --- programme and audit: admin ----------------------------------------------------------
     "GET /dashboards/programme": (ADMIN, 200),
     "GET /api/v1/audit": (ADMIN, 200),
@@ -369,6 +386,7 @@ def build_world(app, db) -> dict:
                   assignment_id=assignment.id, file_id=sa_file.id, notification_id=notification.id,
                   rubric_id=cycle.rubric_id, token=token, name="projects",
                   held_project_id=held.id, rev_assigned_id=users["rev_assigned"].id, user_id=users["op"].id,
+                  gatekeeper_id=users["gatekeeper"].id,
                   token_id=op_token_id, invitation=invitation, reset=reset)
     return dict(users=users, tokens=tokens, keys=keys, values=values, platform=a)
 
@@ -379,6 +397,7 @@ STATIC_FILES = {"/static/<path:filename>": "css/app.css",
 OBJECT_FOR = {
     "POST /projects/<int:project_id>/resume": {"project_id": "held_project_id"},
     "POST /api/v1/projects/<int:project_id>/resume": {"project_id": "held_project_id"},
+    "POST /admin/platforms/<int:platform_id>/gatekeepers/<int:user_id>/delete": {"user_id": "gatekeeper_id"},
     **{f"{m} /account/invitation/<token>": {"token": "invitation"} for m in ("GET", "POST")},
     **{f"{m} /password/reset/<token>": {"token": "reset"} for m in ("GET", "POST")},
 }

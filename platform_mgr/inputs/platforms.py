@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 from pydantic import AfterValidator, StringConstraints, field_validator
 
 from ..enums import PlatformField, PlatformOrigin, PlatformStatus
-from .types import Input, OptionalText, Text, null_as_empty, refuse_null
+from .types import Id, Input, OptionalText, Text, null_as_empty, refuse_null
 
 #: a platform code: letters, digits, '-' and '_', stored in capitals
 Code = Annotated[Text(16), StringConstraints(pattern=r"^[A-Za-z0-9_-]+$"), AfterValidator(str.upper)]
@@ -36,10 +36,32 @@ class PlatformUpdate(Input):
     origin: Optional[PlatformOrigin] = None
     host_institution: Optional[Text(200)] = None
     status: Optional[PlatformStatus] = None
+    status_reason: Optional[OptionalText(2000)] = None  # required when ``status`` changes
     founded_on: Optional[date] = None
     integrity_flag: Optional[bool] = None
-    integrity_note: Optional[OptionalText(2000)] = None
+    integrity_note: Optional[OptionalText(2000)] = None  # required when ``integrity_flag`` changes
 
     _not_null = field_validator("code", "name_zh", "name_en", "field", "origin", "host_institution", "status",
                                 "integrity_flag", mode="before")(lambda cls, v: refuse_null(v))
-    _cleared = field_validator("integrity_note", mode="before")(lambda cls, v: null_as_empty(v))
+    _cleared = field_validator("integrity_note", "status_reason", mode="before")(lambda cls, v: null_as_empty(v))
+
+
+class PlatformStatusChange(Input):
+    """Suspend, reactivate or delist a platform (DESIGN §9): the reason is required and kept as its
+    ``status_reason``."""
+
+    status: PlatformStatus
+    reason: Text(2000)
+
+
+class IntegrityFlagChange(Input):
+    """Set or clear a platform's integrity flag (R6): the note that says why is required."""
+
+    flag: bool
+    note: Text(2000)
+
+
+class PlatformBinding(Input):
+    """Bind a person to a platform: an operator who works for it, or a reviewer named its gatekeeper."""
+
+    user_id: Id

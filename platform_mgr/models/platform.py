@@ -4,7 +4,7 @@ from typing import Optional
 from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from ..enums import PlatformField, PlatformOrigin, PlatformStatus, Stage
+from ..enums import PlatformField, PlatformOrigin, PlatformStatus, Role, Stage
 from .base import Timestamped, enum_field
 
 
@@ -44,6 +44,13 @@ class Gatekeeper(SQLModel, table=True):
     __tablename__ = "gatekeeper"
     user_id: int = Field(foreign_key="user.id", primary_key=True, ondelete="CASCADE")
     platform_id: int = Field(foreign_key="platform.id", primary_key=True, ondelete="CASCADE", index=True)
+
+
+#: the ways a person is bound to a platform: its table, and the role of the people it binds (DESIGN §2, §3)
+BINDINGS: dict[str, tuple[type[SQLModel], Role]] = {
+    "operator": (OperatorPlatform, Role.OPERATOR),
+    "gatekeeper": (Gatekeeper, Role.REVIEWER),
+}
 
 
 class GateTemplateItem(SQLModel, table=True):

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from ..enums import LinkPurpose
 from ..models import AccountLink, ApiToken, Gatekeeper, OperatorPlatform, Platform, User, UserSession, utcnow
-from .paging import paginate
+from .paging import like_pattern, paginate
 
 #: the filter of the list of users by state
 STATES = ("active", "invited", "inactive")
@@ -31,10 +31,6 @@ class UserRow:
         return "active" if self.user.has_password else "invited"
 
 
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 def list_users(session: Session, *, q: str = "", role: str | None = None, state: str | None = None, page: int = 1,
                per_page: int = 25) -> tuple[list[UserRow], int]:
     """Users matching a search (name, e-mail, institution) and filters, with their platform bindings and a
@@ -42,7 +38,7 @@ def list_users(session: Session, *, q: str = "", role: str | None = None, state:
     stmt = select(User)
     text = (q or "").strip().lower()
     if text:
-        pattern = _like(text)
+        pattern = like_pattern(text)
         stmt = stmt.where(or_(func.lower(User.display_name).like(pattern, escape="\\"),
                               User.email.like(pattern, escape="\\"),
                               func.lower(User.affiliation).like(pattern, escape="\\")))

@@ -28,7 +28,9 @@ from .. import security
 from ..enums import LinkPurpose, Role, SessionEnd
 from ..errors import Conflict, Gone, Invalid, NotFound
 from ..inputs.accounts import ForgotPassword, NewPassword, UserFields, UserInvite, UserUpdate
+from ..inputs.platforms import PlatformBinding
 from ..models import AccountLink, Gatekeeper, OperatorPlatform, OutboxMail, Platform, User, utcnow
+from ..models.platform import BINDINGS
 from . import audit, auth, links, sessions, users
 
 LIFETIME = {LinkPurpose.INVITATION: timedelta(hours=72), LinkPurpose.RESET: timedelta(hours=1)}
@@ -120,22 +122,22 @@ def _platforms(session: Session, ids: list[int], field: str) -> list[Platform]:
     return sorted(found, key=lambda p: p.code)
 
 
+#: a user's bindings as the user form names them (``<kind>_platforms``), and who may have each
+BOUND_ONLY = {"operator": _l("Only operators are bound to platforms."),
+              "gatekeeper": _l("Only reviewers can be gatekeepers.")}
+
+
 def _check_bindings(data: UserFields) -> None:
-    errors = {}
-    if data.operator_platforms and data.role != Role.OPERATOR:
-        errors["operator_platforms"] = _l("Only operators are bound to platforms.")
-    if data.gatekeeper_platforms and data.role != Role.REVIEWER:
-        errors["gatekeeper_platforms"] = _l("Only reviewers can be gatekeepers.")
+    errors = {f"{kind}_platforms": BOUND_ONLY[kind] for kind, (_model, role) in BINDINGS.items()
+              if getattr(data, f"{kind}_platforms") and data.role != role}
     if errors:
         raise Invalid(FIX, fields=errors)
 
 
 def _bindings(session: Session, user_id: int) -> dict[str, list[str]]:
-    operator = session.exec(select(Platform.code).join(OperatorPlatform, OperatorPlatform.platform_id == Platform.id)
-                            .where(OperatorPlatform.user_id == user_id).order_by(Platform.code)).all()
-    gatekeeper = session.exec(select(Platform.code).join(Gatekeeper, Gatekeeper.platform_id == Platform.id)
-                              .where(Gatekeeper.user_id == user_id).order_by(Platform.code)).all()
-    return {"operator_platforms": list(operator), "gatekeeper_platforms": list(gatekeeper)}
+    return {f"{kind}_platforms": list(session.exec(
+        select(Platform.code).join(model, model.platform_id == Platform.id)
+        .where(model.user_id == user_id).order_by(Platform.code)).all()) for kind, (model, _role) in BINDINGS.items()}
 
 
 def _set_bindings(session: Session, user: User, operator: list[Platform], gatekeeper: list[Platform]) -> None:
@@ -325,4 +327,46 @@ def reactivate(session: Session, actor, user: User) -> User:
     session.add(user)
     session.flush()
     audit.record(session, actor, "user", user.id, "reactivate", {"active": False}, {"active": True})
+    return user
+
+
+# --- one person bound to one platform, from the platform's page ---------------------------------------------
+
+#: the refusal of someone who cannot take a binding (not active, or not of its role)
+CHOOSE = {"operator": _l("Choose an active platform operator."), "gatekeeper": _l("Choose an active reviewer.")}
+
+
+def _bound(session: Session, platform_id: int, kind: str) -> dict[str, list[str]]:
+    model = BINDINGS[kind][0]
+    return {f"{kind}s": list(session.exec(select(User.email).join(model, model.user_id == User.id)
+                                          .where(model.platform_id == platform_id).order_by(User.email)).all())}
+
+
+def bind(session: Session, actor, platform: Platform, kind: str, data: PlatformBinding) -> User:
+    """Bind an active person of the binding's role to ``platform``: an operator (``kind`` "operator") or a
+    reviewer named gatekeeper ("gatekeeper"); a binding that exists answers 409. Audited on the platform."""
+    model, role = BINDINGS[kind]
+    user = session.get(User, data.user_id)
+    if user is None or not user.active or user.role != role:
+        raise Invalid(FIX, fields={"user_id": CHOOSE[kind]})
+    if session.get(model, (user.id, platform.id)) is not None:
+        raise Conflict(_l("%(name)s is bound to this platform already.", name=user.display_name))
+    before = _bound(session, platform.id, kind)
+    session.add(model(user_id=user.id, platform_id=platform.id))
+    session.flush()
+    audit.record(session, actor, "platform", platform.id, f"bind_{kind}", before, _bound(session, platform.id, kind))
+    return user
+
+
+def unbind(session: Session, actor, platform: Platform, kind: str, user: User) -> User:
+    """End a binding of ``user`` to ``platform``; one that does not exist answers 409."""
+    model = BINDINGS[kind][0]
+    row = session.get(model, (user.id, platform.id))
+    if row is None:
+        raise Conflict(_l("%(name)s is not bound to this platform.", name=user.display_name))
+    before = _bound(session, platform.id, kind)
+    session.delete(row)
+    session.flush()
+    audit.record(session, actor, "platform", platform.id, f"unbind_{kind}", before,
+                 _bound(session, platform.id, kind))
     return user

@@ -1,11 +1,15 @@
-"""Platforms: create and update (admin), audited; the inputs arrive validated (`inputs.platforms`)."""
+"""Platforms: create and update, suspend / reactivate / delist, the integrity flag (admin), audited; the inputs
+arrive validated (`inputs.platforms`). The functions flush; the view commits."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
-from ..errors import Conflict
-from ..inputs.platforms import PlatformCreate, PlatformUpdate
+from ..domain.platforms import may_change_status
+from ..enums import PlatformStatus
+from ..errors import Conflict, Invalid
+from ..i18n import LazyLabel
+from ..inputs.platforms import IntegrityFlagChange, PlatformCreate, PlatformStatusChange, PlatformUpdate
 from ..models import Platform
 from . import audit
 
@@ -28,14 +32,80 @@ def create_platform(session: Session, actor, data: PlatformCreate) -> Platform:
 
 
 def update_platform(session: Session, actor, platform: Platform, changes: PlatformUpdate) -> Platform:
-    """Apply the fields the caller sent (``exclude_unset``)."""
+    """Apply the fields the caller sent (``exclude_unset``). A change of status or of the integrity flag is the
+    same change as the admin pages' buttons (``change_status``, ``change_integrity_flag``): it needs its reason
+    or note (422 naming ``status_reason`` / ``integrity_note``) and a status the platform may move to (409);
+    every check is made before anything is written."""
     clean = changes.model_dump(exclude_unset=True)
+    status, reason = clean.pop("status", None), clean.pop("status_reason", None)
+    status_change = None
+    if status is not None and status != platform.status:
+        if not reason:
+            raise Invalid(_l("Please correct the marked fields."),
+                          fields={"status_reason": _l("Give the reason for the change of status.")})
+        status_change = PlatformStatusChange(status=status, reason=reason)
+        _check_status_change(platform, status_change)
+    flag = clean.pop("integrity_flag", None)
+    flag_change = None
+    if flag is not None and flag != platform.integrity_flag:
+        note = clean.pop("integrity_note", None)
+        if not note:
+            raise Invalid(_l("Please correct the marked fields."),
+                          fields={"integrity_note": _l("Give the note that says why the integrity flag changes.")})
+        flag_change = IntegrityFlagChange(flag=flag, note=note)
     if "code" in clean:
         _check_code_free(session, clean["code"], exclude_id=platform.id)
-    before = audit.snapshot(platform)
-    for key, value in clean.items():
-        setattr(platform, key, value)
+    if clean:
+        before = audit.snapshot(platform)
+        for key, value in clean.items():
+            setattr(platform, key, value)
+        session.add(platform)
+        session.flush()
+        audit.record(session, actor, "platform", platform.id, "update", before, audit.snapshot(platform))
+    if status_change is not None:
+        change_status(session, actor, platform, status_change)
+    if flag_change is not None:
+        change_integrity_flag(session, actor, platform, flag_change)
+    return platform
+
+
+#: the audit action of each status an admin moves a platform to
+STATUS_ACTIONS = {PlatformStatus.SUSPENDED: "suspend", PlatformStatus.ACTIVE: "reactivate",
+                  PlatformStatus.DELISTED: "delist"}
+
+
+def _check_status_change(platform: Platform, change: PlatformStatusChange) -> None:
+    current = PlatformStatus(platform.status)
+    if current == change.status:
+        raise Conflict(_l("The platform is already “%(status)s”.", status=LazyLabel(current)))
+    if not may_change_status(current, change.status):
+        raise Conflict(_l("The platform is delisted; delisting is final."))
+
+
+def change_status(session: Session, actor, platform: Platform, change: PlatformStatusChange) -> Platform:
+    """Suspend, reactivate or delist, with the reason kept on the platform; a change its status does not allow
+    (it is there already, or it was delisted: final) answers 409."""
+    _check_status_change(platform, change)
+    before = audit.snapshot(platform, ("status", "status_reason"))
+    platform.status, platform.status_reason = change.status, change.reason
     session.add(platform)
     session.flush()
-    audit.record(session, actor, "platform", platform.id, "update", before, audit.snapshot(platform))
+    audit.record(session, actor, "platform", platform.id, STATUS_ACTIONS[change.status], before,
+                 audit.snapshot(platform, ("status", "status_reason")))
+    return platform
+
+
+def change_integrity_flag(session: Session, actor, platform: Platform, change: IntegrityFlagChange) -> Platform:
+    """Set or clear the integrity flag (the R6 veto) with the note that says why; setting a flag that is set,
+    or clearing one that is not, answers 409."""
+    if change.flag and platform.integrity_flag:
+        raise Conflict(_l("The platform's integrity flag is already set."))
+    if not change.flag and not platform.integrity_flag:
+        raise Conflict(_l("The platform has no integrity flag to clear."))
+    before = audit.snapshot(platform, ("integrity_flag", "integrity_note"))
+    platform.integrity_flag, platform.integrity_note = change.flag, change.note
+    session.add(platform)
+    session.flush()
+    audit.record(session, actor, "platform", platform.id, "flag_integrity" if change.flag else "clear_integrity",
+                 before, audit.snapshot(platform, ("integrity_flag", "integrity_note")))
     return platform

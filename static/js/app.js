@@ -6,6 +6,12 @@ document.addEventListener("DOMContentLoaded", function () {
       if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
     });
   });
+  // the same for one button of a form that has several: <button data-confirm="message" formaction="…">
+  document.querySelectorAll("button[data-confirm]").forEach(function (button) {
+    button.addEventListener("click", function (event) {
+      if (!window.confirm(button.getAttribute("data-confirm"))) { event.preventDefault(); }
+    });
+  });
   // feedback while a long export is prepared: <a data-busy="message">
   document.querySelectorAll("a[data-busy]").forEach(function (link) {
     link.addEventListener("click", function () {

@@ -1,4 +1,4 @@
-// The scoring page: live subtotals and total, and a confirmation before a review is submitted.
+// The scoring page: live subtotals and total (app.js asks for the confirmation before a review is submitted).
 document.addEventListener("DOMContentLoaded", function () {
   var form = document.getElementById("review-form");
   if (!form) { return; }
@@ -31,10 +31,4 @@ document.addEventListener("DOMContentLoaded", function () {
 
   inputs.forEach(function (input) { input.addEventListener("input", refresh); });
   refresh();
-
-  form.querySelectorAll("button[data-confirm]").forEach(function (button) {
-    button.addEventListener("click", function (event) {
-      if (!window.confirm(button.getAttribute("data-confirm"))) { event.preventDefault(); }
-    });
-  });
 });

@@ -113,14 +113,42 @@ def test_admin_creates_and_updates_a_platform_with_audit(api, make, db):
     response = admin.post("/api/v1/platforms", json=VALID)
     assert response.status_code == 201, response.get_json()
     pid = response.get_json()["id"]
-    response = admin.patch(f"/api/v1/platforms/{pid}", json={"status": "suspended", "integrity_flag": True,
-                                                              "integrity_note": "数据不实"})
+    response = admin.patch(f"/api/v1/platforms/{pid}", json={"name_en": "New platform", "status": "suspended",
+                                                              "status_reason": "年度评估不合格",
+                                                              "integrity_flag": True, "integrity_note": "数据不实"})
     assert response.status_code == 200 and response.get_json()["status"] == "suspended"
     events = db.exec(select(AuditEvent).where(AuditEvent.entity_type == "platform", AuditEvent.entity_id == pid)
                      .order_by(AuditEvent.id)).all()
-    assert [e.action for e in events] == ["create", "update"]
-    assert events[1].before == {"status": "active", "integrity_flag": False, "integrity_note": "",
-                                "updated_at": events[1].before["updated_at"]}
+    # the same events as the admin pages' edit and buttons write
+    assert [e.action for e in events] == ["create", "update", "suspend", "flag_integrity"]
+    assert events[1].before == {"name_en": "New Platform", "updated_at": events[1].before["updated_at"]}
+    assert events[2].after["status_reason"] == "年度评估不合格" and events[3].after["integrity_note"] == "数据不实"
+
+
+@pytest.mark.parametrize("body,field", [
+    ({"status": "suspended"}, "status_reason"),
+    ({"status": "delisted", "status_reason": ""}, "status_reason"),
+    ({"integrity_flag": True}, "integrity_note"),
+    ({"name_zh": "改名", "integrity_flag": True, "integrity_note": None}, "integrity_note"),
+])
+def test_a_status_or_flag_change_through_the_api_needs_its_reason(api, make, db, body, field):
+    platform = make.platform()
+    response = api(make.admin()).patch(f"/api/v1/platforms/{platform.id}", json=body)
+    assert response.status_code == 422 and list(response.get_json()["error"]["fields"]) == [field]
+    db.refresh(platform)
+    assert platform.status == "active" and not platform.integrity_flag and platform.name_zh != "改名"
+
+
+def test_the_api_cannot_bring_a_delisted_platform_back(api, make, db):
+    platform = make.platform(status="delisted")
+    admin = api(make.admin())
+    response = admin.patch(f"/api/v1/platforms/{platform.id}", json={"status": "active", "status_reason": "误操作"})
+    assert response.status_code == 409
+    # the status it already has is no change: the other fields are saved
+    response = admin.patch(f"/api/v1/platforms/{platform.id}", json={"status": "delisted", "name_en": "Old"})
+    assert response.status_code == 200 and response.get_json()["name_en"] == "Old"
+    db.refresh(platform)
+    assert platform.status == "delisted"
 
 
 @pytest.mark.parametrize("role", ["operator", "reviewer"])

@@ -147,6 +147,10 @@ WEB_PAGES = [
     ("/admin/users?q=op&role=operator", "admin"),
     ("/admin/users/{operator_user}", "admin"),
     ("/admin/tokens", "admin"),
+    ("/admin/platforms", "admin"),
+    ("/admin/platforms?q=q&field=bci&origin=top_down&status=active&integrity=0", "admin"),
+    ("/admin/platforms/{platform}", "admin"),
+    ("/admin/platforms/{platform}/edit", "admin"),
     ("/account/tokens", "reviewer"),
 ]
 API_PAGES = [
