@@ -46,8 +46,14 @@ def test_admin_pages(page, demo):
                   ("platform", f"/platforms/{p.id}"), ("cycles", "/cycles/"), ("cycle", f"/cycles/{demo['current'].id}"),
                   ("results", f"/cycles/{c.id}/results"), ("eligibility", f"/eligibility/cycles/{c.id}"),
                   ("eligibility-explanation", f"/eligibility/cycles/{c.id}/platforms/{p.id}"),
-                  ("public-notice", f"/eligibility/cycles/{c.id}/notice")],
+                  ("public-notice", f"/eligibility/cycles/{c.id}/notice"), ("admin-users", "/admin/users"),
+                  ("admin-platforms", "/admin/platforms"), ("admin-platform", f"/admin/platforms/{p.id}"),
+                  ("admin-sign-in", "/admin/sign-in"), ("account-tokens", "/account/tokens")],
            {"programme": ("funnel", "trl")})
+
+
+def test_sign_in_pages(page, demo):
+    _visit(page, [("sign-in", "/login"), ("forgot-password", "/password/forgot")])
 
 
 def test_operator_pages(page, demo):

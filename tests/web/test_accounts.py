@@ -482,3 +482,10 @@ def test_finance_and_applicant_roles_see_their_home_and_nothing_of_the_programme
     for url in ("/platforms/", "/eligibility/", "/cycles/", "/reviews/", "/admin/users"):
         client.get(url, expect=403)
     client.get("/account/tokens", expect=200)
+
+
+def test_the_sign_in_page_after_a_link_knows_the_address_and_escapes_it(client):
+    page = client.get("/login?email=lin%40example.com", expect=200).get_data(as_text=True)
+    assert 'value="lin@example.com"' in page
+    page = client.get('/login?email="><script>x</script>', expect=200).get_data(as_text=True)
+    assert "<script>x</script>" not in page and 'value="&#34;&gt;&lt;script&gt;x&lt;/script&gt;"' in page

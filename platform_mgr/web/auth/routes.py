@@ -41,6 +41,8 @@ def login():
         status = 401
     elif request.method == "POST":
         status = 422
+    else:  # after an invitation or a reset the page knows who signs in next
+        form.email.data = (request.args.get("email") or "")[:254]
     return login_page(form, status=status)
 
 
