@@ -1,0 +1,39 @@
+"""Institutions (DESIGN §10): the one normalisation of a name that is matched, and the format of a unified
+social credit code. Pure: values in, values out."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_SPACES = re.compile(r"\s+")
+# punctuation that never tells two institutions apart ("复兴大学（附属）" is "复兴大学附属")
+_PUNCT = re.compile(r"[\s·・.,，。、()（）\[\]【】\-—–_/'\"“”‘’]+")
+#: 统一社会信用代码 (GB 32100-2015): 18 characters of digits and capitals without I, O, S, V, Z
+CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+
+
+@lru_cache(maxsize=1)
+def _to_simplified():
+    import opencc  # OpenCC's own dictionaries (Apache-2.0), traditional → simplified
+
+    return opencc.OpenCC("t2s").convert
+
+
+def normalise(name: str | None) -> str:
+    """The key two names of one institution share: Unicode NFKC (full-width letters and digits become ASCII),
+    format characters (category Cf: zero-width spaces, joiners, BOM) removed, whitespace collapsed, traditional
+    characters folded to simplified, case folded, and the punctuation and spaces that never tell institutions
+    apart dropped. An empty or blank name is ""."""
+    text = unicodedata.normalize("NFKC", name or "")
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    text = _SPACES.sub(" ", text).strip()
+    if not text:
+        return ""
+    text = _to_simplified()(text).casefold()
+    return _PUNCT.sub("", text)
+
+
+def credit_code_format_ok(code: str) -> bool:
+    """The shape of a unified social credit code (the check character of GB 32100 is not verified here)."""
+    return bool(CREDIT_CODE.match(code or ""))
