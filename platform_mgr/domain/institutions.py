@@ -7,9 +7,10 @@ import unicodedata
 from functools import lru_cache
 
 _SPACES = re.compile(r"\s+")
-# punctuation that never tells two institutions apart ("复兴大学（附属）" is "复兴大学附属")
-_PUNCT = re.compile(r"[\s·・.,，。、()（）\[\]【】\-—–_/'\"“”‘’]+")
-#: 统一社会信用代码 (GB 32100-2015): 18 characters of digits and capitals without I, O, S, V, Z
+# punctuation that never tells two institutions apart (full-width brackets are gone after NFKC; the ideographic
+# comma and full stop, middle dots and CJK brackets are not)
+_PUNCT = re.compile("[\\s\u00b7\u30fb.,\u3001\u3002()\\[\\]\u3010\u3011\\-\u2014\u2013_/'\"\u201c\u201d\u2018\u2019]+")
+#: the unified social credit code (GB 32100-2015): 18 characters of digits and capitals without I, O, S, V, Z
 CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 
 
