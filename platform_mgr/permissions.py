@@ -90,6 +90,11 @@ def can_manage_platform(actor: Actor, platform: Any) -> bool:
     return can_manage_platforms(actor)
 
 
+def can_manage_institutions(actor: Actor) -> bool:
+    """List, create, edit and merge institutions (DESIGN §10): admins."""
+    return actor.is_admin
+
+
 def is_operator_of(actor: Actor, platform: Any) -> bool:
     return actor.is_operator and _platform_id(platform) in actor.operator_platform_ids
 
