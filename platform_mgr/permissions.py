@@ -207,6 +207,11 @@ def can_score(actor: Actor, cycle: Any, assignment: Any) -> bool:
     )
 
 
+def can_declare_conflict(actor: Actor, cycle: Any, assignment: Any) -> bool:
+    """Declare a conflict of interest on an assignment (rule C2): its reviewer, and admins."""
+    return actor.is_admin or (actor.is_reviewer and assignment.reviewer_id == actor.id)
+
+
 def can_view_review(actor: Actor, cycle: Any, assignment: Any) -> bool:
     """Blind review: a reviewer sees only their own until the cycle is closed; admins see all."""
     if actor.is_admin:

@@ -258,6 +258,9 @@ MATRIX: dict[str, tuple[frozenset[str], int | dict[str, int]]] = {
     # the operator of A, and A's gatekeeper, are unbound (a button: no input but CSRF)
     "POST /admin/platforms/<int:platform_id>/operators/<int:user_id>/delete": (ADMIN, 302),
     "POST /admin/platforms/<int:platform_id>/gatekeepers/<int:user_id>/delete": (ADMIN, 302),
+    # a conflict declared on rev_assigned's assignment: by that reviewer or an admin (the empty body lacks the kind)
+    "POST /api/v1/cycles/<int:cycle_id>/assignments/<int:assignment_id>/conflict":
+        (frozenset({"rev_assigned", "admin"}), 422),
     # --- institutions: admin (the empty form lacks the Chinese name, the merge its target) ----------------
     "GET /admin/institutions": (ADMIN, 200),
     "GET /admin/institutions/new": (ADMIN, 200),

@@ -1,9 +1,11 @@
-"""institutions: the noun (names, aliases, parent, credit code); users and platforms refer to one
+"""institutions: the noun (names, aliases, parent, credit code); users and platforms refer to one; conflicts
+of interest on assignments (the rules that hold, the kind of a declaration)
 
 The data step turns today's free text (users' affiliation, platforms' host institution) into institutions by
 normalised name (``domain.institutions.normalise``): one institution per key, named by the first spelling met
 (platforms' hosts first, then users', each by id), the other spellings kept as its aliases. The text columns
 stay (the name as given, still readable), so the downgrade drops the references and the table and loses nothing.
+An assignment whose conflict was declared is conflicted by rule C2; the downgrade keeps the declaration.
 
 Revision ID: 3f1c7a9d2b10
 Revises: c99120982119
@@ -50,6 +52,17 @@ def upgrade() -> None:
             batch_op.create_foreign_key(batch_op.f(f'fk_{table}_institution_id_institution'), 'institution',
                                         ['institution_id'], ['id'], ondelete='SET NULL')
     _institutions_from_text()
+    with op.batch_alter_table('assignment', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('conflict_kind', sa.String(length=20), nullable=True))
+        batch_op.add_column(sa.Column('conflicted', sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch_op.add_column(sa.Column('conflict_rules', sa.JSON(), nullable=False, server_default='[]'))
+        batch_op.create_index(batch_op.f('ix_assignment_conflicted'), ['conflicted'], unique=False)
+        batch_op.create_check_constraint(op.f('ck_assignment_conflict_kind'),
+                                         "conflict_kind IN ('employment', 'co_applicant', 'financial', 'family', 'other')")
+    assignment = sa.Table('assignment', sa.MetaData(), sa.Column('conflict_declared', sa.Boolean),
+                          sa.Column('conflicted', sa.Boolean), sa.Column('conflict_rules', sa.JSON))
+    op.get_bind().execute(assignment.update().where(assignment.c.conflict_declared.is_(True))
+                          .values(conflicted=True, conflict_rules=["C2_DECLARED"]))
 
 
 def _institutions_from_text() -> None:
@@ -86,6 +99,12 @@ def _institutions_from_text() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('assignment', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_assignment_conflict_kind'), type_='check')
+        batch_op.drop_index(batch_op.f('ix_assignment_conflicted'))
+        batch_op.drop_column('conflict_rules')
+        batch_op.drop_column('conflicted')
+        batch_op.drop_column('conflict_kind')
     for table in ('user', 'platform'):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_constraint(batch_op.f(f'fk_{table}_institution_id_institution'), type_='foreignkey')

@@ -38,3 +38,24 @@ def normalise(name: str | None) -> str:
 def credit_code_format_ok(code: str) -> bool:
     """The shape of a unified social credit code (the check character of GB 32100 is not verified here)."""
     return bool(CREDIT_CODE.match(code or ""))
+
+
+def conflict_rules(reviewer_marks: frozenset, host_marks: frozenset, *, declared: bool = False,
+                   gatekeeper: bool = False, operator: bool = False, gatekeeper_rule: bool = True) -> list[str]:
+    """The conflict rules (DESIGN §10) that keep a reviewer from scoring a platform, in code order.
+
+    ``reviewer_marks``: what identifies the reviewer's institution (its id, its normalised name);
+    ``host_marks``: the host's id, its parent's and its children's ids, the host's normalised name.
+    C1 holds when they meet; C2 when a relationship was declared; C3 when the reviewer is the platform's
+    gatekeeper and the cycle applies the rule (``gatekeeper_rule``, on by default); C4 when they are bound to
+    it as operator. Empty marks ("" or None) never meet."""
+    rules = []
+    if (set(reviewer_marks) - {None, ""}) & (set(host_marks) - {None, ""}):
+        rules.append("C1_INSTITUTION")
+    if declared:
+        rules.append("C2_DECLARED")
+    if gatekeeper and gatekeeper_rule:
+        rules.append("C3_GATEKEEPER")
+    if operator:
+        rules.append("C4_OPERATOR")
+    return rules

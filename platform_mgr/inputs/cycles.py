@@ -18,7 +18,7 @@ from pydantic_core import PydanticCustomError
 
 from ..domain.errors import DomainError
 from ..domain.rubric import parse_points
-from ..enums import Dimension
+from ..enums import ConflictKind, Dimension
 from .types import MAX_INT, DbInt, Id, Input, OptionalText, Text, Version, refuse_null
 
 #: a cycle's budget in integer yuan (its column is a 32-bit integer)
@@ -59,6 +59,13 @@ class AssignmentCreate(Input):
 class BalancedRequest(Input):
     min_per_platform: int = Field(default=3, ge=1, le=20)
     apply: StrictBool = Field(default=False, description="false: only show the suggestion; true: create it")
+
+
+class ConflictDeclaration(Input):
+    """A reviewer's declaration of a relationship with the platform (rule C2, DESIGN §10, §17)."""
+
+    kind: ConflictKind
+    note: Text(1000)
 
 
 class ReviewPut(Input):

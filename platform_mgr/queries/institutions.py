@@ -18,6 +18,25 @@ def get_institution_or_404(session: Session, institution_id: int) -> Institution
     return institution
 
 
+def keys_of(institution: Institution) -> set[str]:
+    """Every normalised name the institution answers to: its names and its aliases."""
+    return {k for k in (normalise(n) for n in [institution.name_zh, institution.name_en, *institution.aliases]) if k}
+
+
+def find_by_name(session: Session, name: str | None, exclude_id: int | None = None) -> Institution | None:
+    """The institution one of whose names or aliases normalises as ``name`` does (the Chinese name first)."""
+    key = normalise(name)
+    if not key:
+        return None
+    found = session.exec(select(Institution).where(Institution.name_key == key)).first()
+    if found is not None and found.id != exclude_id:
+        return found
+    for institution in session.exec(select(Institution).order_by(Institution.id)):  # a bounded table
+        if institution.id != exclude_id and key in keys_of(institution):
+            return institution
+    return None
+
+
 def list_institutions(session: Session, *, page: int = 1, per_page: int = 50, q: str = ""):
     """One page of institutions by Chinese name; ``q`` searches both names, the normalised name (so a
     traditional or full-width spelling finds the institution) and the credit code. Three queries."""

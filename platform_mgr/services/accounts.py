@@ -31,7 +31,7 @@ from ..inputs.accounts import ForgotPassword, NewPassword, UserFields, UserInvit
 from ..inputs.platforms import PlatformBinding
 from ..models import AccountLink, Gatekeeper, OperatorPlatform, OutboxMail, Platform, User, utcnow
 from ..models.platform import BINDINGS
-from . import audit, auth, institutions, links, sessions, users
+from . import audit, auth, conflicts, institutions, links, sessions, users
 
 LIFETIME = {LinkPurpose.INVITATION: timedelta(hours=72), LinkPurpose.RESET: timedelta(hours=1)}
 #: the mail templates (templates/mail/<kind>.txt) of the account links
@@ -313,6 +313,7 @@ def update_user(session: Session, actor, user: User, data: UserUpdate) -> User:
     _set_bindings(session, user, operator, gatekeeper)
     audit.record(session, actor, "user", user.id, "update", before,
                  {**audit.snapshot(user, AUDITED), **_bindings(session, user.id)})
+    conflicts.recheck(session, actor, why="affiliation", reviewer_ids=[user.id])
     return user
 
 
@@ -368,6 +369,7 @@ def bind(session: Session, actor, platform: Platform, kind: str, data: PlatformB
     session.add(model(user_id=user.id, platform_id=platform.id))
     session.flush()
     audit.record(session, actor, "platform", platform.id, f"bind_{kind}", before, _bound(session, platform.id, kind))
+    conflicts.recheck(session, actor, why=f"bind_{kind}", platform_ids=[platform.id])
     return user
 
 
@@ -382,4 +384,5 @@ def unbind(session: Session, actor, platform: Platform, kind: str, user: User) -
     session.flush()
     audit.record(session, actor, "platform", platform.id, f"unbind_{kind}", before,
                  _bound(session, platform.id, kind))
+    conflicts.recheck(session, actor, why=f"unbind_{kind}", platform_ids=[platform.id])
     return user

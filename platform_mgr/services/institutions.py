@@ -11,28 +11,10 @@ from ..domain.institutions import normalise
 from ..errors import Conflict, Invalid
 from ..inputs.institutions import InstitutionCreate, InstitutionMerge, InstitutionUpdate
 from ..models import Institution, Platform, User
-from . import audit
+from ..queries.institutions import find_by_name, keys_of  # noqa: F401  (services.institutions.find_by_name)
+from . import audit, conflicts
 
 AUDITED = ("name_zh", "name_en", "aliases", "parent_id", "credit_code")
-
-
-def keys_of(institution: Institution) -> set[str]:
-    """Every normalised name the institution answers to: its names and its aliases."""
-    return {k for k in (normalise(n) for n in [institution.name_zh, institution.name_en, *institution.aliases]) if k}
-
-
-def find_by_name(session: Session, name: str | None, exclude_id: int | None = None) -> Institution | None:
-    """The institution one of whose names or aliases normalises as ``name`` does (the Chinese name first)."""
-    key = normalise(name)
-    if not key:
-        return None
-    found = session.exec(select(Institution).where(Institution.name_key == key)).first()
-    if found is not None and found.id != exclude_id:
-        return found
-    for institution in session.exec(select(Institution).order_by(Institution.id)):  # a bounded table
-        if institution.id != exclude_id and key in keys_of(institution):
-            return institution
-    return None
 
 
 def resolve(session: Session, actor, name: str | None) -> Institution | None:
@@ -133,6 +115,7 @@ def update_institution(session: Session, actor, institution: Institution, change
     session.flush()
     _sync_names(session, institution)
     audit.record(session, actor, "institution", institution.id, "update", before, audit.snapshot(institution, AUDITED))
+    conflicts.recheck(session, actor, why="institution", everything=True)
     return institution
 
 
@@ -164,4 +147,5 @@ def merge_institution(session: Session, actor, institution: Institution, data: I
     audit.record(session, actor, "institution", target.id, "merge", before,
                  {**audit.snapshot(target, AUDITED), "merged": gone})
     audit.record(session, actor, "institution", gone["id"], "delete", gone, None)
+    conflicts.recheck(session, actor, why="institution_merge", everything=True)
     return target

@@ -11,7 +11,7 @@ from ..errors import Conflict, Invalid
 from ..i18n import LazyLabel
 from ..inputs.platforms import IntegrityFlagChange, PlatformCreate, PlatformStatusChange, PlatformUpdate
 from ..models import Platform
-from . import audit, institutions
+from . import audit, conflicts, institutions
 
 
 def _check_code_free(session: Session, code: str, exclude_id: int | None = None) -> None:
@@ -49,6 +49,7 @@ def update_platform(session: Session, actor, platform: Platform, changes: Platfo
     or note (422 naming ``status_reason`` / ``integrity_note``) and a status the platform may move to (409);
     every check is made before anything is written."""
     clean = changes.model_dump(exclude_unset=True)
+    host_changed = False
     status, reason = clean.pop("status", None), clean.pop("status_reason", None)
     status_change = None
     if status is not None and status != platform.status:
@@ -71,6 +72,7 @@ def update_platform(session: Session, actor, platform: Platform, changes: Platfo
         host = _host(session, actor, clean.pop("institution_id", None), clean.pop("host_institution", None))
         if host.id != platform.institution_id or host.name_zh != platform.host_institution:
             clean.update(institution_id=host.id, host_institution=host.name_zh)
+            host_changed = True
     if clean:
         before = audit.snapshot(platform)
         for key, value in clean.items():
@@ -78,6 +80,8 @@ def update_platform(session: Session, actor, platform: Platform, changes: Platfo
         session.add(platform)
         session.flush()
         audit.record(session, actor, "platform", platform.id, "update", before, audit.snapshot(platform))
+    if host_changed:
+        conflicts.recheck(session, actor, why="host_institution", platform_ids=[platform.id])
     if status_change is not None:
         change_status(session, actor, platform, status_change)
     if flag_change is not None:
