@@ -68,15 +68,22 @@ class ConflictDeclaration(Input):
     note: Text(1000)
 
 
+def _blank_as_none(value):
+    return None if value == "" else value
+
+
 class ReviewPut(Input):
     scores: dict[Text(10), Any] = Field(default_factory=dict,
                                         description="criterion code → points (0..max, one decimal); the whole set: "
                                                     "criteria left out are not scored")
     comment: OptionalText(10_000) = ""
     conflict: StrictBool = False
+    conflict_kind: Optional[ConflictKind] = Field(default=None, description="the relationship declared (rule C2)")
     conflict_note: OptionalText(1000) = ""
     submit: StrictBool = False
     version: Optional[Version] = Field(default=None, description="the assignment version you read (optional)")
+
+    _kind = field_validator("conflict_kind", mode="before")(lambda cls, v: _blank_as_none(v))
 
 
 def _points(value: Any) -> Any:

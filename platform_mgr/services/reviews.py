@@ -89,10 +89,7 @@ def save_review(session: Session, user, cycle: ReviewCycle, assignment: Assignme
     assignment.comment = comment
     assignment.conflict_declared = conflict
     assignment.conflict_note = conflict_note if conflict else ""
-    if not conflict:
-        assignment.conflict_kind = None
-    elif assignment.conflict_kind is None:
-        assignment.conflict_kind = "other"
+    assignment.conflict_kind = (data.conflict_kind or assignment.conflict_kind or "other") if conflict else None
     assignment.review_state = "submitted" if submit else "draft"
     assignment.submitted_at = now if submit else None
     session.add(assignment)

@@ -171,3 +171,21 @@ def test_a_declaration_has_a_kind_and_a_note_and_stops_counting_at_once(make, db
     refused = api(reviewer).post(f"/api/v1/cycles/{closed.id}/assignments/{old.id}/conflict",
                                  json={"kind": "family", "note": "x"}, expect=409).json
     assert refused["error"]["code"] == "cycle_closed"
+
+
+def test_the_review_page_declares_with_a_kind(make, db, auth, client):
+    admin = make.admin()
+    platform = make.platform()
+    reviewer = make.reviewer()
+    cycle = make.cycle(state="open", opened_at=OPENED)
+    assignment = make.assignment(cycle, reviewer, platform)
+    auth.login(reviewer.email)
+    page = client.get(f"/reviews/{cycle.id}/{platform.id}", expect=200).get_data(as_text=True)
+    assert 'name="conflict_kind"' in page and "共同申报人" in page
+    client.post(f"/reviews/{cycle.id}/{platform.id}", data={"conflict": "y", "conflict_kind": "co_applicant",
+                                                             "conflict_note": "共同申报 2025 年项目",
+                                                             "action": "draft", "version": "1"}, expect=302)
+    row = _assignment(db, assignment.id)
+    assert (row.conflicted, row.conflict_rules, row.conflict_kind) == (True, ["C2_DECLARED"], "co_applicant")
+    assert db.exec(select(Notification).where(Notification.kind == "assignment_conflicted",
+                                              Notification.recipient_id == admin.id)).first() is not None
