@@ -52,8 +52,9 @@ def host_marks(session: Session, platform: Platform) -> frozenset:
 
 
 def gatekeeper_rule(cycle: ReviewCycle) -> bool:
-    """C3 applies per cycle, on unless the cycle's rules say ``"c3_gatekeeper": false``."""
-    return bool((cycle.rules or {}).get("c3_gatekeeper", True))
+    """Whether C3 applies in the cycle: DESIGN §10 makes it a per-cycle switch, on by default. No cycle can
+    turn it off yet (the switch is not built: the cycle's ``rules`` are the eligibility rule set's only)."""
+    return True
 
 
 def rules_for(session: Session, cycle: ReviewCycle, reviewer: User, platform: Platform, *,
