@@ -116,7 +116,7 @@ def main() -> int:
         review_rows = c.execute(sa.text(
             "SELECT a.id, a.cycle_id, a.platform_id, u.email FROM assignment a JOIN review_cycle rc ON rc.id = a.cycle_id "
             "JOIN \"user\" u ON u.id = a.reviewer_id WHERE rc.state = 'open' AND a.review_state != 'submitted' "
-            "AND NOT a.conflict_declared ORDER BY a.id")).all()
+            "AND NOT a.conflicted ORDER BY a.id")).all()
     engine.dispose()
     review_targets, seen_reviewers = [], set()
     for aid, cycle_id, pid, email in review_rows:

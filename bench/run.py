@@ -201,7 +201,7 @@ def measure(url: str, n: int, workdir: str) -> dict:
         hand_sql = [
             text("""SELECT a.platform_id, COUNT(DISTINCT a.id), SUM(s.points_tenths)
                     FROM assignment a JOIN score s ON s.assignment_id = a.id
-                    WHERE a.cycle_id = :cycle AND a.review_state = 'submitted' AND NOT a.conflict_declared
+                    WHERE a.cycle_id = :cycle AND a.review_state = 'submitted' AND NOT a.conflicted
                     GROUP BY a.platform_id"""),
             text("""SELECT p.platform_id,
                            MIN(CASE WHEN m.is_gate_criterion AND m.due_on < :as_of AND m.status <> 'done'

@@ -216,10 +216,24 @@ class RuleCode(Labelled):
     R4_MILESTONES, R5_ACTIVITY, R6_INTEGRITY, R7_STATUS = "R4_MILESTONES", "R5_ACTIVITY", "R6_INTEGRITY", "R7_STATUS"
 
 
+class ConflictRule(Labelled):
+    """Why a reviewer may not score a platform (DESIGN §10); refusals and the assignment page show the code."""
+
+    C1_INSTITUTION, C2_DECLARED, C3_GATEKEEPER, C4_OPERATOR = (
+        "C1_INSTITUTION", "C2_DECLARED", "C3_GATEKEEPER", "C4_OPERATOR")
+
+
+class ConflictKind(Labelled):
+    """The relationship a reviewer declares (rule C2, DESIGN §10, §17)."""
+
+    EMPLOYMENT, CO_APPLICANT, FINANCIAL, FAMILY, OTHER = "employment", "co_applicant", "financial", "family", "other"
+
+
 #: every enumeration, by class name (the Jinja filter ``x|label("Stage")`` looks plain strings up here)
 ALL: dict[str, type[Labelled]] = {cls.__name__: cls for cls in (
     PlatformField, PlatformOrigin, PlatformStatus, Role, SignInMethod, Directory, SessionEnd, LinkPurpose,
-    Language, Stage, SelectionMode, ProjectStatus, MilestoneStatus, Decision, OutcomeKind, CycleState, ReviewState, Dimension, Grade, Verdict, Tier, RuleCode)}
+    Language, Stage, SelectionMode, ProjectStatus, MilestoneStatus, Decision, OutcomeKind, CycleState, ReviewState, Dimension, Grade, Verdict, Tier, RuleCode,
+    ConflictRule, ConflictKind)}
 
 
 def _label_every_member() -> None:

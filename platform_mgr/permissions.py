@@ -90,6 +90,11 @@ def can_manage_platform(actor: Actor, platform: Any) -> bool:
     return can_manage_platforms(actor)
 
 
+def can_manage_institutions(actor: Actor) -> bool:
+    """List, create, edit and merge institutions (DESIGN §10): admins."""
+    return actor.is_admin
+
+
 def is_operator_of(actor: Actor, platform: Any) -> bool:
     return actor.is_operator and _platform_id(platform) in actor.operator_platform_ids
 
@@ -200,6 +205,11 @@ def can_score(actor: Actor, cycle: Any, assignment: Any) -> bool:
         and cycle.state == CycleState.OPEN
         and assignment.review_state != "submitted"
     )
+
+
+def can_declare_conflict(actor: Actor, cycle: Any, assignment: Any) -> bool:
+    """Declare a conflict of interest on an assignment (rule C2): its reviewer, and admins."""
+    return actor.is_admin or (actor.is_reviewer and assignment.reviewer_id == actor.id)
 
 
 def can_view_review(actor: Actor, cycle: Any, assignment: Any) -> bool:

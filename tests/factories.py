@@ -140,6 +140,8 @@ def _add_factory_methods():
     def assignment(self, cycle, reviewer, platform, **kw):
         defaults = dict(cycle_id=cycle.id, reviewer_id=reviewer.id, platform_id=platform.id)
         defaults.update(kw)
+        if defaults.get("conflict_declared") and "conflicted" not in kw:  # a declaration is rule C2
+            defaults.update(conflicted=True, conflict_rules=["C2_DECLARED"])
         return self._save(Assignment(**defaults))
 
     def review(self, cycle, reviewer, platform, points: dict | float | None = None, *, submitted=True,

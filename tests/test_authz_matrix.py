@@ -258,6 +258,20 @@ MATRIX: dict[str, tuple[frozenset[str], int | dict[str, int]]] = {
     # the operator of A, and A's gatekeeper, are unbound (a button: no input but CSRF)
     "POST /admin/platforms/<int:platform_id>/operators/<int:user_id>/delete": (ADMIN, 302),
     "POST /admin/platforms/<int:platform_id>/gatekeepers/<int:user_id>/delete": (ADMIN, 302),
+    # a conflict declared on rev_assigned's assignment: by that reviewer or an admin (the empty body lacks the kind)
+    "POST /api/v1/cycles/<int:cycle_id>/assignments/<int:assignment_id>/conflict":
+        (frozenset({"rev_assigned", "admin"}), 422),
+    # --- institutions: admin (the empty form lacks the Chinese name, the merge its target) ----------------
+    "GET /admin/institutions": (ADMIN, 200),
+    "GET /admin/institutions/new": (ADMIN, 200),
+    "POST /admin/institutions/new": (ADMIN, 422),
+    "GET /admin/institutions/<int:institution_id>": (ADMIN, 200),
+    "POST /admin/institutions/<int:institution_id>": (ADMIN, 422),
+    "POST /admin/institutions/<int:institution_id>/merge": (ADMIN, 422),
+    "GET /api/v1/institutions": (ADMIN, 200),
+    "POST /api/v1/institutions": (ADMIN, 422),
+    "GET /api/v1/institutions/<int:institution_id>": (ADMIN, 200),
+    "PATCH /api/v1/institutions/<int:institution_id>": (ADMIN, 200),  # nothing sent: nothing changes
     # --- programme and audit: admin ----------------------------------------------------------
     "GET /dashboards/programme": (ADMIN, 200),
     "GET /api/v1/audit": (ADMIN, 200),
@@ -331,8 +345,13 @@ def build_world(app, db) -> dict:
     from platform_mgr.services import self_assessments as sa_svc
     from platform_mgr.models import GateTemplateItem
 
+    from platform_mgr.models import Institution
+
     make = Factory(db)
-    a = make.platform(code="PA", host_institution="甲研究院")
+    host_a = Institution(name_zh="甲研究院", name_key="甲研究院")
+    db.add(host_a)
+    db.commit()
+    a = make.platform(code="PA", host_institution="甲研究院", institution_id=host_a.id)
     b = make.platform(code="PB", host_institution="乙研究院")
     users = dict(
         op=make.operator(a),
@@ -386,7 +405,7 @@ def build_world(app, db) -> dict:
                   assignment_id=assignment.id, file_id=sa_file.id, notification_id=notification.id,
                   rubric_id=cycle.rubric_id, token=token, name="projects",
                   held_project_id=held.id, rev_assigned_id=users["rev_assigned"].id, user_id=users["op"].id,
-                  gatekeeper_id=users["gatekeeper"].id,
+                  gatekeeper_id=users["gatekeeper"].id, institution_id=host_a.id,
                   token_id=op_token_id, invitation=invitation, reset=reset)
     return dict(users=users, tokens=tokens, keys=keys, values=values, platform=a)
 

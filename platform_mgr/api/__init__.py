@@ -12,7 +12,7 @@ from .blueprint import bp  # noqa: F401  (api.bp)
 
 # API modules, one per area; each declares its views with spec.endpoint when imported
 API_AREAS = ("me", "platforms", "projects", "audit", "cycles", "reviews", "eligibility", "exports", "notifications",
-             "admin")
+             "admin", "institutions")
 
 
 def load_areas() -> None:

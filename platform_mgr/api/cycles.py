@@ -9,12 +9,20 @@ from .. import permissions
 from ..db import get_session
 from ..enums import CycleState
 from ..inputs import DbInt
-from ..inputs.cycles import AssignmentCreate, BalancedRequest, CycleCreate, CycleUpdate, RubricCreate
+from ..inputs.cycles import (
+    AssignmentCreate,
+    BalancedRequest,
+    ConflictDeclaration,
+    CycleCreate,
+    CycleUpdate,
+    RubricCreate,
+)
 from ..loaders import load_cycle, require
 from ..models import Rubric, utcnow
 from ..queries import cycles as q
 from ..queries.results import cycle_results, results_json
 from ..services import assignments as assign_svc
+from ..services import conflicts
 from ..services import cycles as svc
 from ..services import rubrics as rubric_svc
 from .core import commit, current_actor, current_user_obj
@@ -51,6 +59,7 @@ def assignment_out(a, users=None, platforms=None) -> AssignmentOut:
     platform = (platforms or {}).get(a.platform_id)
     return AssignmentOut(id=a.id, cycle_id=a.cycle_id, reviewer_id=a.reviewer_id, platform_id=a.platform_id,
                          review_state=a.review_state, conflict_declared=a.conflict_declared,
+                         conflicted=a.conflicted, conflict_rules=list(a.conflict_rules or []),
                          submitted_at=a.submitted_at, version=a.version,
                          reviewer_name=user.display_name if user else None,
                          platform_code=platform.code if platform else None)
@@ -170,7 +179,7 @@ def cycles_assignments(cycle_id: int, cycle, query: AssignmentQuery):
 @endpoint("/cycles/<int:cycle_id>/assignments", "POST", resp=AssignmentOut, status=201, name="cycles_assign",
           authorise=_managed)
 def cycles_assign(cycle_id: int, cycle, json: AssignmentCreate):
-    """Assign a reviewer to a platform (admin); a reviewer from the platform's host institution → 409"""
+    """Assign a reviewer to a platform (admin); a conflict of interest (C1, C3, C4) → 409 conflict_of_interest"""
     session = get_session()
     assignment = assign_svc.assign_reviewer(session, current_user_obj(), cycle, json.reviewer_id, json.platform_id)
     commit()
@@ -193,6 +202,26 @@ def cycles_unassign(cycle_id: int, assignment_id: int, cycle):
     assign_svc.remove_assignment(session, current_user_obj(), cycle, assignment)
     commit()
     return Deleted(deleted=assignment_id)
+
+
+def _declarer(cycle_id: int, assignment_id: int) -> dict:
+    a = current_actor()
+    cycle = load_cycle(cycle_id)
+    require(a.is_admin or a.is_reviewer, a)
+    assignment = q.get_assignment_or_404(get_session(), cycle, assignment_id)
+    require(permissions.can_declare_conflict(a, cycle, assignment), a)
+    return {"cycle": cycle, "assignment": assignment}
+
+
+@endpoint("/cycles/<int:cycle_id>/assignments/<int:assignment_id>/conflict", "POST", resp=AssignmentOut,
+          name="cycles_declare_conflict", authorise=_declarer)
+def cycles_declare_conflict(cycle_id: int, assignment_id: int, cycle, assignment, json: ConflictDeclaration):
+    """Declare a conflict of interest (rule C2; the reviewer or an admin): the review stops counting at once"""
+    session = get_session()
+    conflicts.declare(session, current_user_obj(), cycle, assignment, json.kind, json.note)
+    commit()
+    return assignment_out(assignment, q.users_by_id(session, [assignment.reviewer_id]),
+                          q.platforms_by_id(session, [assignment.platform_id]))
 
 
 @endpoint("/cycles/<int:cycle_id>/assignments/balanced", "POST", resp=BalancedOut, also=(201,),

@@ -7,7 +7,7 @@ from typing import Any, Optional
 
 from pydantic import BaseModel, Field
 
-from ..enums import CycleState, Dimension, ReviewState
+from ..enums import ConflictRule, CycleState, Dimension, ReviewState
 from .schemas import Instant
 
 
@@ -47,6 +47,8 @@ class AssignmentOut(BaseModel):
     platform_code: Optional[str] = None
     review_state: ReviewState
     conflict_declared: bool
+    conflicted: bool = False  # a conflict rule holds (DESIGN §10): the review does not count
+    conflict_rules: list[ConflictRule] = []
     submitted_at: Optional[Instant] = None
     version: int
 

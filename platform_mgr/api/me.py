@@ -29,7 +29,8 @@ def me():
             platforms.append(MyPlatform(id=p.id, code=p.code, name_zh=p.name_zh, name_en=p.name_en,
                                         relation=relation))
     return MeOut(id=user.id, email=user.email, display_name=user.display_name, role=user.role,
-                 affiliation=user.affiliation, preferred_lang=user.preferred_lang, platforms=platforms)
+                 affiliation=user.affiliation, institution_id=user.institution_id, preferred_lang=user.preferred_lang,
+                 platforms=platforms)
 
 
 # --- the caller's API tokens (DESIGN §9, §17) ----------------------------------------------------------------

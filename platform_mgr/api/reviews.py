@@ -54,7 +54,7 @@ def _others(session, cycle, platform_id: int, own_assignment_id: int) -> list[di
             continue
         label += 1
         out.append({"reviewer": chr(ord("A") + (label - 1) % 26) + ("" if label <= 26 else str(label)),
-                    "conflict": a.conflict_declared, "counted": not a.conflict_declared,
+                    "conflict": a.conflicted, "counted": not a.conflicted,
                     "scores": {code: t / 10 for code, t in scores.items()},
                     "total": sum(scores.values()) / 10 if scores else None, "comment": a.comment})
     return out

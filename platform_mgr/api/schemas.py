@@ -28,6 +28,7 @@ class PlatformOut(Out):
     field: PlatformField
     origin: PlatformOrigin
     host_institution: str
+    institution_id: Optional[int]
     status: PlatformStatus
     founded_on: Optional[date]
     integrity_flag: bool
@@ -39,6 +40,17 @@ class PlatformOut(Out):
         out = cls.model_validate(platform)
         out.project_count = project_count
         return out
+
+
+class InstitutionOut(Out):
+    """An institution (DESIGN §17)."""
+
+    id: int
+    name_zh: str
+    name_en: str
+    aliases: list[str]
+    parent_id: Optional[int]
+    credit_code: Optional[str]
 
 
 class MyPlatform(BaseModel):
@@ -71,5 +83,6 @@ class MeOut(BaseModel):
     display_name: str
     role: Role
     affiliation: str
+    institution_id: Optional[int] = None
     preferred_lang: str
     platforms: list[MyPlatform]

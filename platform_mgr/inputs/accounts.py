@@ -2,7 +2,7 @@
 policy. The web forms and the API build these models; the services receive them valid."""
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Optional
 
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
@@ -26,7 +26,8 @@ class UserFields(Input):
 
     display_name: Text(120)
     role: Role
-    affiliation: OptionalText(200) = ""
+    affiliation: OptionalText(200) = ""  # the institution's name: found by normalised name, or created
+    institution_id: Optional[Id] = None  # the institution (DESIGN §17); wins over the name
     operator_platforms: list[Id] = Field(default_factory=list, max_length=200)
     gatekeeper_platforms: list[Id] = Field(default_factory=list, max_length=200)
 

@@ -18,7 +18,7 @@ from pydantic_core import PydanticCustomError
 
 from ..domain.errors import DomainError
 from ..domain.rubric import parse_points
-from ..enums import Dimension
+from ..enums import ConflictKind, Dimension
 from .types import MAX_INT, DbInt, Id, Input, OptionalText, Text, Version, refuse_null
 
 #: a cycle's budget in integer yuan (its column is a 32-bit integer)
@@ -61,15 +61,29 @@ class BalancedRequest(Input):
     apply: StrictBool = Field(default=False, description="false: only show the suggestion; true: create it")
 
 
+class ConflictDeclaration(Input):
+    """A reviewer's declaration of a relationship with the platform (rule C2, DESIGN §10, §17)."""
+
+    kind: ConflictKind
+    note: Text(1000)
+
+
+def _blank_as_none(value):
+    return None if value == "" else value
+
+
 class ReviewPut(Input):
     scores: dict[Text(10), Any] = Field(default_factory=dict,
                                         description="criterion code → points (0..max, one decimal); the whole set: "
                                                     "criteria left out are not scored")
     comment: OptionalText(10_000) = ""
     conflict: StrictBool = False
+    conflict_kind: Optional[ConflictKind] = Field(default=None, description="the relationship declared (rule C2)")
     conflict_note: OptionalText(1000) = ""
     submit: StrictBool = False
     version: Optional[Version] = Field(default=None, description="the assignment version you read (optional)")
+
+    _kind = field_validator("conflict_kind", mode="before")(lambda cls, v: _blank_as_none(v))
 
 
 def _points(value: Any) -> Any:

@@ -19,12 +19,12 @@ class PlatformCreate(Input):
     name_en: Text(200)
     field: PlatformField
     origin: PlatformOrigin
-    host_institution: Text(200)
+    host_institution: OptionalText(200) = ""  # the host's name: found by normalised name, or created
+    institution_id: Optional[Id] = None  # the host institution (DESIGN §17); either this or the name (the service requires one)
     status: PlatformStatus = PlatformStatus.ACTIVE
     founded_on: Optional[date] = None
     integrity_flag: bool = False
     integrity_note: OptionalText(2000) = ""
-
 
 class PlatformUpdate(Input):
     """Only the fields sent change; a field that cannot be empty refuses null."""
@@ -35,6 +35,7 @@ class PlatformUpdate(Input):
     field: Optional[PlatformField] = None
     origin: Optional[PlatformOrigin] = None
     host_institution: Optional[Text(200)] = None
+    institution_id: Optional[Id] = None
     status: Optional[PlatformStatus] = None
     status_reason: Optional[OptionalText(2000)] = None  # required when ``status`` changes
     founded_on: Optional[date] = None

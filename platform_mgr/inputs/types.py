@@ -132,6 +132,7 @@ MESSAGES = {
     "json_invalid": _l("Send a JSON object."),
     "email": _l("Enter a valid e-mail address."),
     "passwords_differ": _l("The two passwords differ."),
+    "credit_code": _l("A unified social credit code is 18 digits and capital letters (without I, O, S, V, Z)."),
 }
 _BOUNDED = {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}
 

@@ -22,7 +22,8 @@ class Platform(Timestamped, table=True):
     name_en: str = Field(max_length=200)
     field: PlatformField = enum_field(PlatformField, 40)
     origin: PlatformOrigin = enum_field(PlatformOrigin, 20)
-    host_institution: str = Field(max_length=200)
+    host_institution: str = Field(max_length=200)  # the host institution's name (§17: stays readable)
+    institution_id: Optional[int] = Field(default=None, foreign_key="institution.id", ondelete="SET NULL", index=True)
     status: PlatformStatus = enum_field(PlatformStatus, 20, default=PlatformStatus.ACTIVE, index=True)
     status_reason: str = Field(default="", max_length=2000)  # why it was suspended or delisted
     founded_on: Optional[date] = None

@@ -4,7 +4,7 @@ from typing import Optional
 from sqlalchemy import JSON, CheckConstraint, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from ..enums import CycleState, Dimension, ReviewState
+from ..enums import ConflictKind, CycleState, Dimension, ReviewState
 from .base import Timestamped, Updated, UTCDateTime, Versioned, enum_field, utcnow
 
 
@@ -69,14 +69,19 @@ class Assignment(Timestamped, Versioned, table=True):
     __table_args__ = (
         UniqueConstraint("cycle_id", "reviewer_id", "platform_id"),
         CheckConstraint(ReviewState.check("review_state"), name="review_state"),
+        CheckConstraint(ConflictKind.check("conflict_kind"), name="conflict_kind"),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
     cycle_id: int = Field(foreign_key="review_cycle.id", index=True, ondelete="CASCADE")
     reviewer_id: int = Field(foreign_key="user.id", index=True)
     platform_id: int = Field(foreign_key="platform.id", index=True)
-    conflict_declared: bool = Field(default=False)
+    conflict_declared: bool = Field(default=False)  # rule C2: the reviewer declared a relationship
+    conflict_kind: Optional[ConflictKind] = enum_field(ConflictKind, 20, default=None, nullable=True)
     conflict_note: str = Field(default="", max_length=1000)
+    # any conflict rule holds (DESIGN §10): the review does not count; the codes of the rules that hold
+    conflicted: bool = Field(default=False, index=True)
+    conflict_rules: list = Field(default_factory=list, sa_type=JSON)
     review_state: ReviewState = enum_field(ReviewState, 20, default=ReviewState.NOT_STARTED)
     comment: str = Field(default="", sa_type=Text)
     submitted_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)

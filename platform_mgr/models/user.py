@@ -19,7 +19,8 @@ class User(SQLModel, table=True):
     email: str = Field(max_length=254, unique=True, index=True)  # stored lower-case
     display_name: str = Field(max_length=120)
     role: Role = enum_field(Role, 20, index=True)
-    affiliation: str = Field(default="", max_length=200)
+    affiliation: str = Field(default="", max_length=200)  # the institution's name as given (§17: stays readable)
+    institution_id: Optional[int] = Field(default=None, foreign_key="institution.id", ondelete="SET NULL", index=True)
     password_hash: str = Field(default="", max_length=255)  # empty: no local password (invited, or directory only)
     active: bool = Field(default=True)
     preferred_lang: Language = enum_field(Language, 12, default=Language.ZH)

@@ -57,7 +57,7 @@ def cycle_progress(session: Session, cycle_ids: Iterable[int], reviewer_id: int 
                 func.sum(case((Assignment.review_state == "not_started", 1), else_=0)),
                 func.sum(case((Assignment.review_state == "draft", 1), else_=0)),
                 func.sum(case((Assignment.review_state == "submitted", 1), else_=0)),
-                func.sum(case((Assignment.conflict_declared, 1), else_=0)))
+                func.sum(case((Assignment.conflicted, 1), else_=0)))
          .where(Assignment.cycle_id.in_(ids)).group_by(Assignment.cycle_id))
     if reviewer_id is not None:
         q = q.where(Assignment.reviewer_id == reviewer_id)
@@ -246,3 +246,10 @@ def self_assessments_for(session: Session, cycle_ids: Iterable[int],
     rows = session.exec(select(SelfAssessment).where(SelfAssessment.cycle_id.in_(cids),
                                                      SelfAssessment.platform_id.in_(pids))).all()
     return {(s.cycle_id, s.platform_id): s for s in rows}
+
+
+def lock_cycle_state(session: Session, cycle: ReviewCycle) -> str:
+    """Re-read the cycle's state with a shared row lock (PostgreSQL ``FOR SHARE``; SQLite's write
+    transaction is already exclusive), so a concurrent close waits for this transaction or is seen."""
+    return session.execute(select(ReviewCycle.state).where(ReviewCycle.id == cycle.id)
+                           .with_for_update(read=True)).scalar_one()

@@ -107,9 +107,9 @@ def cycle_progress(session: Session) -> list[dict]:
     if ids:
         rows = session.exec(
             select(Assignment.cycle_id, func.count(),
-                   func.sum(case((and_(Assignment.review_state == "submitted", Assignment.conflict_declared.is_(False)), 1), else_=0)),
+                   func.sum(case((and_(Assignment.review_state == "submitted", Assignment.conflicted.is_(False)), 1), else_=0)),
                    func.sum(case((Assignment.review_state == "draft", 1), else_=0)),
-                   func.sum(case((Assignment.conflict_declared.is_(True), 1), else_=0)))
+                   func.sum(case((Assignment.conflicted.is_(True), 1), else_=0)))
             .where(Assignment.cycle_id.in_(ids)).group_by(Assignment.cycle_id)).all()
         for cid, n, submitted, draft, conflict in rows:
             stats[cid] = {"assigned": int(n), "submitted": int(submitted or 0), "draft": int(draft or 0),

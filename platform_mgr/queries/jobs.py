@@ -60,7 +60,7 @@ def pending_reviews(session: Session, now: datetime, within: timedelta):
         .join(Platform, Platform.id == Assignment.platform_id)
         .join(User, User.id == Assignment.reviewer_id)
         .where(ReviewCycle.state == "open", ReviewCycle.closes_at > now, ReviewCycle.closes_at <= now + within,
-               Assignment.review_state != "submitted", Assignment.conflict_declared.is_(False),
+               Assignment.review_state != "submitted", Assignment.conflicted.is_(False),
                User.active.is_(True))
         .order_by(Assignment.cycle_id, Assignment.reviewer_id, Assignment.platform_id)).all()
 
@@ -82,7 +82,7 @@ def closed_cycles_with_missing_reviews(session: Session, now: datetime, window: 
         .join(User, User.id == Assignment.reviewer_id)
         .join(Platform, Platform.id == Assignment.platform_id)
         .where(Assignment.cycle_id.in_([c.id for c in cycles]), Assignment.review_state != "submitted",
-               Assignment.conflict_declared.is_(False))
+               Assignment.conflicted.is_(False))
         .order_by(Assignment.cycle_id, Assignment.reviewer_id, Assignment.platform_id)).all()
     missing: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for cycle_id, reviewer_id, platform_id, name, code in rows:
@@ -149,7 +149,7 @@ def digest_counts(session: Session, users: dict[int, str], now: datetime, *, tod
                 .join(ReviewCycle, ReviewCycle.id == Assignment.cycle_id)
                 .where(Assignment.reviewer_id.in_(reviewer_ids), ReviewCycle.state == "open",
                        ReviewCycle.closes_at > now, Assignment.review_state != "submitted",
-                       Assignment.conflict_declared.is_(False))
+                       Assignment.conflicted.is_(False))
                 .group_by(Assignment.reviewer_id)).all():
             out[reviewer_id].update(reviews_to_submit=int(n), first_review_closes_at=_utc(closes))
 
@@ -178,7 +178,7 @@ def digest_counts(session: Session, users: dict[int, str], now: datetime, *, tod
             select(func.count(Assignment.id)).join(ReviewCycle, ReviewCycle.id == Assignment.cycle_id)
             .where(ReviewCycle.state == "open", ReviewCycle.closes_at > now,
                    ReviewCycle.closes_at <= now + closing_within,
-                   Assignment.review_state != "submitted", Assignment.conflict_declared.is_(False))).one()
+                   Assignment.review_state != "submitted", Assignment.conflicted.is_(False))).one()
         for admin_id in admin_ids:
             out[admin_id].update(milestones_escalated=int(escalated), reviews_pending_closing_soon=int(pending))
 

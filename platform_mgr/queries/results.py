@@ -100,7 +100,7 @@ def cycle_results(session: Session, cycle: ReviewCycle) -> CycleResults:
     results = aggregate(criteria, reviews, dispute_spread=rules.dispute_spread)
     stats = reviewer_stats(criteria, reviews)
     states = {(rid, pid): (state, conflict) for rid, pid, state, conflict in session.exec(
-        select(Assignment.reviewer_id, Assignment.platform_id, Assignment.review_state, Assignment.conflict_declared)
+        select(Assignment.reviewer_id, Assignment.platform_id, Assignment.review_state, Assignment.conflicted)
         .where(Assignment.cycle_id == cycle.id)).all()}
     platforms = platforms_by_id(session, results.keys())
     users = users_by_id(session, {r.reviewer_id for r in reviews})

@@ -36,6 +36,6 @@ def load_review_inputs(session: Session, cycle: ReviewCycle) -> tuple[list[Crite
         if code is not None:
             scores[assignment_id][code] = points
     reviews = [ReviewInput(reviewer_id=a.reviewer_id, platform_id=a.platform_id, scores=scores[a.id],
-                           submitted=a.review_state == "submitted", conflict=a.conflict_declared)
+                           submitted=a.review_state == "submitted", conflict=a.conflicted)
                for a in assignments]
     return criteria, reviews

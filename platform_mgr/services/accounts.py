@@ -31,7 +31,7 @@ from ..inputs.accounts import ForgotPassword, NewPassword, UserFields, UserInvit
 from ..inputs.platforms import PlatformBinding
 from ..models import AccountLink, Gatekeeper, OperatorPlatform, OutboxMail, Platform, User, utcnow
 from ..models.platform import BINDINGS
-from . import audit, auth, links, sessions, users
+from . import audit, auth, conflicts, institutions, links, sessions, users
 
 LIFETIME = {LinkPurpose.INVITATION: timedelta(hours=72), LinkPurpose.RESET: timedelta(hours=1)}
 #: the mail templates (templates/mail/<kind>.txt) of the account links
@@ -152,7 +152,14 @@ def _set_bindings(session: Session, user: User, operator: list[Platform], gateke
     session.flush()
 
 
-AUDITED = ("email", "display_name", "role", "affiliation", "active", "preferred_lang")
+AUDITED = ("email", "display_name", "role", "affiliation", "institution_id", "active", "preferred_lang")
+
+
+def _institution(session: Session, actor, data: UserFields):
+    """The user's institution: the one named by id, else the one the affiliation's name finds (or creates)."""
+    if data.institution_id is not None:
+        return institutions.get(session, data.institution_id)
+    return institutions.resolve(session, actor, data.affiliation)
 
 
 def invite_user(session: Session, actor, data: UserInvite, delivery: Delivery,
@@ -165,7 +172,10 @@ def invite_user(session: Session, actor, data: UserInvite, delivery: Delivery,
     gatekeeper = _platforms(session, data.gatekeeper_platforms, "gatekeeper_platforms")
     if session.exec(select(User.id).where(User.email == data.email)).first() is not None:
         raise Conflict(_l("A user with this e-mail already exists."), fields={"email": _l("Already in use.")})
-    user = User(email=data.email, display_name=data.display_name, role=data.role, affiliation=data.affiliation,
+    institution = _institution(session, actor, data)
+    user = User(email=data.email, display_name=data.display_name, role=data.role,
+                affiliation=institution.name_zh if institution else "",
+                institution_id=institution.id if institution else None,
                 preferred_lang=data.preferred_lang, password_hash="", created_at=now)
     session.add(user)
     session.flush()
@@ -294,12 +304,16 @@ def update_user(session: Session, actor, user: User, data: UserUpdate) -> User:
     gatekeeper = _platforms(session, data.gatekeeper_platforms, "gatekeeper_platforms")
     _keep_an_admin(session, actor, user, losing_admin=data.role != Role.ADMIN)
     before = {**audit.snapshot(user, AUDITED), **_bindings(session, user.id)}
-    user.display_name, user.role, user.affiliation = data.display_name, data.role, data.affiliation
+    institution = _institution(session, actor, data)
+    user.display_name, user.role = data.display_name, data.role
+    user.affiliation = institution.name_zh if institution else ""
+    user.institution_id = institution.id if institution else None
     session.add(user)
     session.flush()
     _set_bindings(session, user, operator, gatekeeper)
     audit.record(session, actor, "user", user.id, "update", before,
                  {**audit.snapshot(user, AUDITED), **_bindings(session, user.id)})
+    conflicts.recheck(session, actor, why="affiliation", reviewer_ids=[user.id])
     return user
 
 
@@ -355,6 +369,7 @@ def bind(session: Session, actor, platform: Platform, kind: str, data: PlatformB
     session.add(model(user_id=user.id, platform_id=platform.id))
     session.flush()
     audit.record(session, actor, "platform", platform.id, f"bind_{kind}", before, _bound(session, platform.id, kind))
+    conflicts.recheck(session, actor, why=f"bind_{kind}", platform_ids=[platform.id])
     return user
 
 
@@ -369,4 +384,5 @@ def unbind(session: Session, actor, platform: Platform, kind: str, user: User) -
     session.flush()
     audit.record(session, actor, "platform", platform.id, f"unbind_{kind}", before,
                  _bound(session, platform.id, kind))
+    conflicts.recheck(session, actor, why=f"unbind_{kind}", platform_ids=[platform.id])
     return user

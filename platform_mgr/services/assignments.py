@@ -1,11 +1,11 @@
 """Assigning reviewers to platforms in a cycle: one by one or by a balanced suggestion (DESIGN §4).
 
-A reviewer whose affiliation is the platform's host institution can never be assigned (409 with the
-reason). Assignments are made while a cycle is a draft or open; a submitted review's assignment stays.
+A reviewer in a conflict of interest with the platform (rules C1, C3, C4 of DESIGN §10, `services.conflicts`)
+is never assigned (409 ``conflict_of_interest`` naming the rules). Assignments are made while a cycle is a
+draft or open; a submitted review's assignment stays.
 """
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable
@@ -16,30 +16,20 @@ from sqlmodel import Session, select
 
 from ..errors import Conflict, Invalid
 from ..i18n import label
-from ..models import Assignment, Platform, ReviewCycle, User, utcnow
-from . import audit
+from ..domain.institutions import normalise
+from ..models import Assignment, Gatekeeper, OperatorPlatform, Platform, ReviewCycle, User, utcnow
+from ..queries.cycles import lock_cycle_state  # noqa: F401  (services.assignments.lock_cycle_state)
+from . import audit, conflicts
 
 ASSIGNABLE_STATES = ("draft", "open")
 MAX_PER_PLATFORM = 20
-_PUNCT = re.compile(r"[\s\u3000·・.,，。、()（）\-—_/]+")
-
-
-def normalise_institution(name: str | None) -> str:
-    """Institution names compared without spaces, punctuation or case: "复兴大学 " equals "复兴大学"."""
-    return _PUNCT.sub("", name or "").casefold()
 
 
 def host_conflict(affiliation: str | None, host_institution: str | None) -> bool:
-    """True when the reviewer works at the platform's host institution (an empty affiliation never does)."""
-    a = normalise_institution(affiliation)
-    return bool(a) and a == normalise_institution(host_institution)
-
-
-def lock_cycle_state(session: Session, cycle: ReviewCycle) -> str:
-    """Re-read the cycle's state with a shared row lock (PostgreSQL ``FOR SHARE``; SQLite's write
-    transaction is already exclusive), so a concurrent close waits for this transaction or is seen."""
-    return session.execute(select(ReviewCycle.state).where(ReviewCycle.id == cycle.id)
-                           .with_for_update(read=True)).scalar_one()
+    """True when the two names are one institution's (``domain.institutions.normalise``; an empty affiliation
+    never is): the part of rule C1 that free text can tell."""
+    a = normalise(affiliation)
+    return bool(a) and a == normalise(host_institution)
 
 
 def _require_assignable(session: Session, cycle: ReviewCycle) -> None:
@@ -68,10 +58,9 @@ def assign_reviewer(session: Session, actor, cycle: ReviewCycle, reviewer_id: in
         errors["platform_id"] = _l("A delisted platform is not evaluated.")
     if errors:
         raise Invalid(_l("Please correct the marked fields."), fields=errors)
-    if host_conflict(reviewer.affiliation, platform.host_institution):
-        reason = _l("Conflict of interest: %(name)s works at %(host)s, the platform's host institution.",
-                    name=reviewer.display_name, host=platform.host_institution)
-        raise Conflict(reason, fields={"reviewer_id": reason})
+    rules = conflicts.rules_for(session, cycle, reviewer, platform)
+    if rules:
+        raise conflicts.refuse(reviewer, platform, rules)
     if session.exec(select(Assignment.id).where(Assignment.cycle_id == cycle.id,
                                                 Assignment.reviewer_id == reviewer.id,
                                                 Assignment.platform_id == platform.id)).first() is not None:
@@ -111,17 +100,20 @@ class Suggestion:
 
 
 def suggest_balanced(platforms: Iterable[tuple[int, str]], reviewers: Iterable[tuple[int, str]],
-                     existing: Iterable[tuple[int, int]], min_per_platform: int) -> Suggestion:
+                     existing: Iterable[tuple[int, int]], min_per_platform: int,
+                     forbidden: Iterable[tuple[int, int]] = ()) -> Suggestion:
     """Give every platform at least `min_per_platform` reviewers, spreading the load, never across a
     host-institution conflict, keeping the existing assignments. Pure and deterministic.
 
-    `platforms`: (id, host institution); `reviewers`: (id, affiliation); `existing`: (reviewer, platform).
+    `platforms`: (id, host institution); `reviewers`: (id, affiliation); `existing`: (reviewer, platform);
+    `forbidden`: (reviewer, platform) pairs in a conflict the names do not show (C1 by institution, C3, C4).
     Each step serves the platform with the largest remaining need (then the fewest candidates left, then
     the lowest id) with the least-loaded eligible reviewer (then the lowest id).
     """
     platforms = sorted(platforms)
     reviewers = sorted(reviewers)
     existing = set(existing)
+    forbidden = set(forbidden)
     load: dict[int, int] = defaultdict(int)
     have: dict[int, int] = defaultdict(int)
     for rid, pid in existing:
@@ -130,7 +122,8 @@ def suggest_balanced(platforms: Iterable[tuple[int, str]], reviewers: Iterable[t
     for rid, _aff in reviewers:
         load[rid] += 0
     candidates: dict[int, list[int]] = {
-        pid: [rid for rid, aff in reviewers if (rid, pid) not in existing and not host_conflict(aff, host)]
+        pid: [rid for rid, aff in reviewers if (rid, pid) not in existing and (rid, pid) not in forbidden
+              and not host_conflict(aff, host)]
         for pid, host in platforms}
     need = {pid: max(0, min_per_platform - have[pid]) for pid, _host in platforms}
     pairs: list[tuple[int, int]] = []
@@ -163,7 +156,38 @@ def balanced_suggestion(session: Session, cycle: ReviewCycle, min_per_platform: 
     existing = session.exec(select(Assignment.reviewer_id, Assignment.platform_id)
                             .where(Assignment.cycle_id == cycle.id)).all()
     return suggest_balanced([tuple(p) for p in platforms], [tuple(r) for r in reviewers],
-                            [tuple(e) for e in existing], min_per_platform)
+                            [tuple(e) for e in existing], min_per_platform,
+                            forbidden=_forbidden_pairs(session, cycle, [p[0] for p in platforms],
+                                                       [r[0] for r in reviewers]))
+
+
+def _forbidden_pairs(session: Session, cycle: ReviewCycle, platform_ids: list[int],
+                     reviewer_ids: list[int]) -> set[tuple[int, int]]:
+    """The (reviewer, platform) pairs that rules C1 (by institution, its parent or children), C3 (when the
+    cycle applies it) and C4 forbid: a query per binding and per rule, whatever the numbers."""
+    from ..models import Institution
+
+    pairs: set[tuple[int, int]] = set()
+    bindings = [OperatorPlatform] + ([Gatekeeper] if conflicts.gatekeeper_rule(cycle) else [])
+    for model in bindings:
+        pairs.update(tuple(r) for r in session.exec(select(model.user_id, model.platform_id)
+                                                    .where(model.platform_id.in_(platform_ids))).all())
+    parents = dict(session.exec(select(Institution.id, Institution.parent_id)).all())
+    family: dict[int, set[int]] = defaultdict(set)
+    for iid, parent in parents.items():
+        family[iid].add(iid)
+        if parent is not None:
+            family[iid].add(parent)
+            family[parent].add(iid)
+    hosts = session.exec(select(Platform.id, Platform.institution_id)
+                         .where(Platform.id.in_(platform_ids), Platform.institution_id.is_not(None))).all()
+    people = session.exec(select(User.id, User.institution_id)
+                          .where(User.id.in_(reviewer_ids), User.institution_id.is_not(None))).all()
+    for pid, host in hosts:
+        for rid, iid in people:
+            if iid in family[host]:
+                pairs.add((rid, pid))
+    return pairs
 
 
 def apply_balanced(session: Session, actor, cycle: ReviewCycle, min_per_platform: int) -> Suggestion:

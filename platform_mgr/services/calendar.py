@@ -119,7 +119,7 @@ def review_deadline_events(session: Session, user: User, now: datetime) -> list[
         select(ReviewCycle, Assignment.platform_id, Platform.code, Assignment.review_state)
         .join(Assignment, Assignment.cycle_id == ReviewCycle.id)
         .join(Platform, Platform.id == Assignment.platform_id)
-        .where(Assignment.reviewer_id == user.id, Assignment.conflict_declared.is_(False),
+        .where(Assignment.reviewer_id == user.id, Assignment.conflicted.is_(False),
                ReviewCycle.state.in_(("draft", "open")))
         .order_by(ReviewCycle.closes_at, ReviewCycle.id, Platform.code)).all()
     cycles: dict[int, dict] = {}

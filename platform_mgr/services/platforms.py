@@ -11,7 +11,7 @@ from ..errors import Conflict, Invalid
 from ..i18n import LazyLabel
 from ..inputs.platforms import IntegrityFlagChange, PlatformCreate, PlatformStatusChange, PlatformUpdate
 from ..models import Platform
-from . import audit
+from . import audit, conflicts, institutions
 
 
 def _check_code_free(session: Session, code: str, exclude_id: int | None = None) -> None:
@@ -22,9 +22,21 @@ def _check_code_free(session: Session, code: str, exclude_id: int | None = None)
         raise Conflict(_l("A platform with this code already exists."), fields={"code": _l("Already in use.")})
 
 
+def _host(session: Session, actor, institution_id: int | None, name: str | None):
+    """The host institution: the one named by id, else the one the name finds (created when none does)."""
+    if institution_id is not None:
+        return institutions.get(session, institution_id)
+    host = institutions.resolve(session, actor, name)
+    if host is None:
+        raise Invalid(_l("Please correct the marked fields."), fields={"host_institution": _l("This field is required.")})
+    return host
+
+
 def create_platform(session: Session, actor, data: PlatformCreate) -> Platform:
     _check_code_free(session, data.code)
-    platform = Platform(**data.model_dump())
+    values = data.model_dump()
+    host = _host(session, actor, values.pop("institution_id"), values.pop("host_institution"))
+    platform = Platform(**values, institution_id=host.id, host_institution=host.name_zh)
     session.add(platform)
     session.flush()
     audit.record(session, actor, "platform", platform.id, "create", None, audit.snapshot(platform))
@@ -37,6 +49,7 @@ def update_platform(session: Session, actor, platform: Platform, changes: Platfo
     or note (422 naming ``status_reason`` / ``integrity_note``) and a status the platform may move to (409);
     every check is made before anything is written."""
     clean = changes.model_dump(exclude_unset=True)
+    host_changed = False
     status, reason = clean.pop("status", None), clean.pop("status_reason", None)
     status_change = None
     if status is not None and status != platform.status:
@@ -55,6 +68,11 @@ def update_platform(session: Session, actor, platform: Platform, changes: Platfo
         flag_change = IntegrityFlagChange(flag=flag, note=note)
     if "code" in clean:
         _check_code_free(session, clean["code"], exclude_id=platform.id)
+    if "institution_id" in clean or "host_institution" in clean:
+        host = _host(session, actor, clean.pop("institution_id", None), clean.pop("host_institution", None))
+        if host.id != platform.institution_id or host.name_zh != platform.host_institution:
+            clean.update(institution_id=host.id, host_institution=host.name_zh)
+            host_changed = True
     if clean:
         before = audit.snapshot(platform)
         for key, value in clean.items():
@@ -62,6 +80,8 @@ def update_platform(session: Session, actor, platform: Platform, changes: Platfo
         session.add(platform)
         session.flush()
         audit.record(session, actor, "platform", platform.id, "update", before, audit.snapshot(platform))
+    if host_changed:
+        conflicts.recheck(session, actor, why="host_institution", platform_ids=[platform.id])
     if status_change is not None:
         change_status(session, actor, platform, status_change)
     if flag_change is not None:

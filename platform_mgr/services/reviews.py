@@ -20,7 +20,7 @@ from ..inputs.cycles import ReviewPut
 from ..messages import message_for
 from ..models import Assignment, Criterion, ReviewCycle, Score, utcnow
 from ..queries.scores import load_criteria
-from . import audit
+from . import audit, conflicts
 from .assignments import lock_cycle_state
 
 
@@ -89,6 +89,7 @@ def save_review(session: Session, user, cycle: ReviewCycle, assignment: Assignme
     assignment.comment = comment
     assignment.conflict_declared = conflict
     assignment.conflict_note = conflict_note if conflict else ""
+    assignment.conflict_kind = (data.conflict_kind or assignment.conflict_kind or "other") if conflict else None
     assignment.review_state = "submitted" if submit else "draft"
     assignment.submitted_at = now if submit else None
     session.add(assignment)
@@ -106,4 +107,5 @@ def save_review(session: Session, user, cycle: ReviewCycle, assignment: Assignme
     session.flush()
     action = "submit" if submit else "save_draft"
     audit.record(session, user, "assignment", assignment.id, action, before, _state(assignment, tenths), at=now)
+    conflicts.recheck_one(session, user, cycle, assignment, why="declaration")
     return assignment

@@ -91,6 +91,8 @@ def _insert_reviews(session: Session, cycle: ReviewCycle, rows: list[dict], scor
 def _assignment_row(cycle: ReviewCycle, rid: int, pid: int, *, state: str, at: datetime, comment: str = "",
                     conflict: bool = False) -> dict:
     return dict(cycle_id=cycle.id, reviewer_id=rid, platform_id=pid, conflict_declared=conflict,
+                conflict_kind="employment" if conflict else None, conflicted=conflict,
+                conflict_rules=["C2_DECLARED"] if conflict else [],
                 conflict_note=CONFLICT_NOTE if conflict else "", review_state=state, comment=comment,
                 submitted_at=at if state == "submitted" else None, created_at=at, updated_at=at, version=1)
 

@@ -15,7 +15,7 @@ from ..errors import Conflict, Invalid, NotFound
 from ..inputs import validated
 from ..inputs.accounts import TOKEN_DAYS_DEFAULT, TokenCreate
 from ..models import ApiToken, Gatekeeper, OperatorPlatform, Platform, User, utcnow
-from . import audit, sessions
+from . import audit, institutions, sessions
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ROLES = Role.values()
@@ -54,8 +54,11 @@ def create_user(session: Session, actor, *, email: str, role: str, password: str
         raise Invalid(_l("Please correct the marked fields."), fields=errors)
     if session.exec(select(User).where(User.email == email)).first() is not None:
         raise Conflict(_l("A user with this e-mail already exists."), fields={"email": _l("Already in use.")})
+    institution = institutions.resolve(session, actor, affiliation)  # found by normalised name, or created
     user = User(email=email, role=role, display_name=display_name.strip() or email.split("@")[0],
-                affiliation=affiliation.strip(), password_hash=security.hash_password(password),
+                affiliation=institution.name_zh if institution else "",
+                institution_id=institution.id if institution else None,
+                password_hash=security.hash_password(password),
                 preferred_lang=preferred_lang)
     session.add(user)
     session.flush()
@@ -63,7 +66,7 @@ def create_user(session: Session, actor, *, email: str, role: str, password: str
         session.add(OperatorPlatform(user_id=user.id, platform_id=platform.id))
     session.flush()
     audit.record(session, actor, "user", user.id, "create",
-                 None, {**audit.snapshot(user, ["email", "role", "display_name", "affiliation", "active"]),
+                 None, {**audit.snapshot(user, ["email", "role", "display_name", "affiliation", "institution_id", "active"]),
                         "platforms": [p.code for p in platforms]})
     return user
 

@@ -39,6 +39,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 CJK_RUN = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
 GATE_KINDS = ("gate_requested", "gate_decided")
 from platform_mgr.services.accounts import MAIL_KINDS as ACCOUNT_KINDS  # noqa: E402
+from platform_mgr.services.conflicts import MAIL_KINDS as CONFLICT_KINDS  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +94,7 @@ def assert_bilingual(reminder) -> texts.Texts:
 # --- one template per kind ------------------------------------------------------------------------------
 
 def test_every_kind_has_its_template_with_a_subject_and_a_body(texts_app):
-    kinds = [str(k) for k in ReminderKind] + list(GATE_KINDS) + list(ACCOUNT_KINDS)
+    kinds = [str(k) for k in ReminderKind] + list(GATE_KINDS) + list(ACCOUNT_KINDS) + list(CONFLICT_KINDS)
     assert sorted(p.stem for p in MAIL.glob("*.txt") if not p.name.startswith("_")) == sorted(kinds)
     for kind in kinds:
         template = texts.template_for(kind)

@@ -62,6 +62,7 @@ def new_platform():
     require(permissions.can_manage_platforms(actor()))
     session = get_session()
     form = PlatformForm()
+    form.host_institution.flags.required = True  # the page names the host by name (the API may send its id)
     return submit(form, lambda data: platform_svc.create_platform(session, person(), data), model=PlatformCreate,
                   render=lambda: render_template("admin/platforms/form.html", form=form, platform=None),
                   message=_("The platform was created."),

@@ -1,10 +1,11 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, HiddenField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 
 from ...domain.rubric import format_tenths
-from ...i18n import pick
+from ...enums import ConflictKind
+from ...i18n import enum_choices, pick
 
 
 def review_form_class(criteria):
@@ -13,6 +14,8 @@ def review_form_class(criteria):
     class ReviewForm(FlaskForm):
         comment = TextAreaField(_l("Overall comment"))
         conflict = BooleanField(_l("I declare a conflict of interest with this platform"))
+        conflict_kind = SelectField(_l("Relationship"), choices=[("", "—")] + enum_choices(ConflictKind),
+                                    validate_choice=False)
         conflict_note = StringField(_l("Reason for the conflict"))
         version = HiddenField()
 

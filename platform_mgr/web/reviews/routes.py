@@ -102,6 +102,7 @@ def score(cycle_id: int, platform_id: int):
                 form[code].data = text
         form.comment.data = assignment.comment
         form.conflict.data = assignment.conflict_declared
+        form.conflict_kind.data = assignment.conflict_kind or ""
         form.conflict_note.data = assignment.conflict_note
     form.version.data = str(assignment.version)
     saved = q.review_scores(session, assignment.id)
