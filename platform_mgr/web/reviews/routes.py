@@ -106,7 +106,7 @@ def score(cycle_id: int, platform_id: int):
     form.version.data = str(assignment.version)
     saved = q.review_scores(session, assignment.id)
     others = None
-    if cycle.state in ("closed", "published"):
+    if permissions.can_view_other_reviews(a, cycle, assignment):
         others = [(x, s) for x, s in q.platform_review_scores(session, cycle.id, platform.id)
                   if x.id != assignment.id and x.review_state == "submitted"]
     sa = q.get_self_assessment(session, cycle.id, platform.id)
