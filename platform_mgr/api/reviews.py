@@ -73,7 +73,8 @@ def review_out(session, cycle, platform, assignment, actor) -> ReviewOut:
         conflict=assignment.conflict_declared, scores={code: t / 10 for code, t in scores.items()},
         total=(sum(scores.values()) / 10) if scores else None, criteria=[criterion_out(c) for c in criteria],
         evidence=evidence_panel(session, platform.id, cycle.window_start, cycle.window_end, clock.today()),
-        self_assessment=self_assessment_out(session, cycle, platform).model_dump(mode="json"), others=others)
+        self_assessment=None if actor.is_reviewer and permissions.is_conflicted(assignment)  # DESIGN §10
+        else self_assessment_out(session, cycle, platform).model_dump(mode="json"), others=others)
 
 
 def _cycle_and_platform(cycle_id: int, platform_id: int) -> dict:

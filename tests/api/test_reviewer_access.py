@@ -90,7 +90,7 @@ def test_declaring_a_conflict_removes_access_at_once(api, make, scene):
     client.get(f"/api/v1/cycles/{cycle.id}/self-assessments/{platform.id}", expect=403)
     # their own review stays theirs to read (and to withdraw the declaration while the cycle is open)
     own = client.get(f"/api/v1/cycles/{cycle.id}/reviews/{platform.id}", expect=200).get_json()
-    assert own["conflict"] is True and own["others"] is None
+    assert own["conflict"] is True and own["others"] is None and own["self_assessment"] is None
 
 
 def test_a_past_cycles_assignment_reads_its_own_review_nothing_more(api, make, scene):
