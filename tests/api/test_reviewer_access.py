@@ -108,10 +108,8 @@ def test_a_past_cycles_assignment_reads_its_own_review_nothing_more(api, make, s
     assert set(_answers(client, _platform_reads(scene)).values()) == {403}
 
 
-@pytest.mark.parametrize("state", ["closed", "published"])
-def test_a_conflicted_review_never_shows_the_other_reviewers_scores(api, make, db, scene, state):
-    """The bypass of issue 15: ``GET /cycles/1/reviews/1`` gave a conflicted reviewer the others' scores."""
-    platform, cycle = scene["platform"], scene["current"]
+def _three_reviews(make, db, cycle, platform, state):
+    """A conflicted review, a fair one of 70 and a colleague's of 90, all submitted; the cycle then in ``state``."""
     conflicted, fair, colleague = make.reviewer(), make.reviewer(), make.reviewer()
     make.review(cycle, conflicted, platform, conflict=True)
     make.review(cycle, fair, platform, 70)
@@ -119,6 +117,14 @@ def test_a_conflicted_review_never_shows_the_other_reviewers_scores(api, make, d
     cycle.state = state
     db.add(cycle)
     db.commit()
+    return conflicted, fair
+
+
+@pytest.mark.parametrize("state", ["closed", "published"])
+def test_a_conflicted_review_never_shows_the_other_reviewers_scores(api, make, db, scene, state):
+    """The bypass of issue 15: ``GET /cycles/1/reviews/1`` gave a conflicted reviewer the others' scores."""
+    platform, cycle = scene["platform"], scene["current"]
+    conflicted, fair = _three_reviews(make, db, cycle, platform, state)
     url = f"/api/v1/cycles/{cycle.id}/reviews/{platform.id}"
     mine = api(conflicted).get(url, expect=200).get_json()
     assert mine["conflict"] is True and mine["others"] is None
@@ -132,13 +138,7 @@ def test_a_conflicted_review_never_shows_the_other_reviewers_scores(api, make, d
 
 def test_the_web_review_page_of_a_conflicted_review_shows_no_other_scores(client, auth, make, db, scene):
     platform, cycle = scene["platform"], scene["current"]
-    conflicted, fair, colleague = make.reviewer(), make.reviewer(), make.reviewer()
-    make.review(cycle, conflicted, platform, conflict=True)
-    make.review(cycle, fair, platform, 70)
-    make.review(cycle, colleague, platform, 90)
-    cycle.state = "closed"
-    db.add(cycle)
-    db.commit()
+    conflicted, fair = _three_reviews(make, db, cycle, platform, "closed")
     auth.login(conflicted.email)
     page = client.get(f"/reviews/{cycle.id}/{platform.id}", expect=200).get_data(as_text=True)
     assert "70.0" not in page and "90.0" not in page
