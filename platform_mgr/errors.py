@@ -58,6 +58,23 @@ class Conflict(AppError):
     status, code = 409, "conflict"
 
 
+class StateConflict(Conflict):
+    """A change the object's current state refuses (DESIGN §7: the same request would succeed in another state).
+
+    Its code names the subject and the state, ``<subject>_<state>``: ``project_on_hold``, ``project_killed``,
+    ``cycle_closed``, ``review_submitted``, ``gate_review_decided`` — so a client can tell which state stood in
+    the way; a refusal because of the caller's role or ownership is ``Forbidden`` (403) instead."""
+
+    def __init__(self, message: Any = None, *, subject: str, state: Any, fields: dict[str, Any] | None = None):
+        self.subject, self.state = subject, str(state)
+        super().__init__(message, fields=fields, code=state_code(subject, state))
+
+
+def state_code(subject: str, state: Any) -> str:
+    """The error code of a refusal because of an object's state: ``state_code("project", "on_hold")``."""
+    return f"{subject}_{state}"
+
+
 class Gone(AppError):
     """A single-use link that was used, revoked or has expired: it will never work again."""
 

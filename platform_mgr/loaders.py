@@ -16,7 +16,7 @@ from flask_login import current_user
 from . import permissions
 from .db import get_session
 from .enums import ProjectStatus
-from .errors import Conflict, Forbidden, NotFound, Unauthorized
+from .errors import Forbidden, NotFound, StateConflict, Unauthorized
 from .i18n import LazyLabel
 from .permissions import ANONYMOUS, Actor
 from .queries import cycles as cq
@@ -65,15 +65,33 @@ def require(allowed: bool, who: Actor | None = None) -> None:
     raise Forbidden(_l("You do not have permission to do this."))
 
 
-def require_change(allowed: bool, project) -> None:
+def require_change(allowed: bool, project, may: Check | None = None) -> None:
     """A change to a project (its fields, milestones, outcomes, evidence, a gate request), or the refusal DESIGN §7
-    names: 403 when the caller's role or ownership does not allow it, 409 when only the project's state does not
-    (held, killed, transferred, withdrawn: the same request succeeds on an active project)."""
+    names: 403 when the caller's role or ownership does not allow it (``may``, by default who changes the
+    platform's projects at all), 409 ``project_<status>`` when only the project's state does not (held, killed,
+    transferred, withdrawn: the same request succeeds on an active project)."""
     if allowed:
         return
-    require(permissions.can_change_projects_of(actor(), project.platform_id))
-    raise Conflict(_l("The project's status is “%(status)s”; it cannot be edited.",
-                      status=LazyLabel(ProjectStatus(project.status))))
+    who = actor()
+    require(may(who, project) if may is not None else permissions.can_change_projects_of(who, project.platform_id),
+            who)
+    raise StateConflict(_l("The project's status is “%(status)s”; it cannot be edited.",
+                           status=LazyLabel(ProjectStatus(project.status))), subject="project", state=project.status)
+
+
+def load_project_to_change(project_id: int, need: Check, may: Check | None = None):
+    """A project loaded for a change ``need`` allows: 404, 401/403 (may not see it, or ``may`` not change it),
+    409 naming the project's state (``require_change``)."""
+    project = load_project(project_id)
+    require_change(need(actor(), project), project, may)
+    return project
+
+
+def load_milestone_to_change(milestone_id: int, need: Check, may: Check | None = None):
+    """A milestone and its project loaded for a change, refused as ``load_project_to_change`` refuses."""
+    milestone, project = load_milestone(milestone_id)
+    require_change(need(actor(), project), project, may)
+    return milestone, project
 
 
 def load_platform(platform_id: int, need: Check = permissions.can_view_platform):
@@ -126,9 +144,10 @@ def load_cycle_and_platform(cycle_id: int, platform_id: int):
 
 
 def require_self_assessment_reader(cycle, platform) -> None:
-    """A platform's self-assessment in a cycle: a reviewer only while assigned to it in that cycle."""
+    """A platform's self-assessment in a cycle: a reviewer only while assigned to it in that cycle, not conflicted."""
     who = actor()
-    assigned = who.is_reviewer and cq.get_assignment(get_session(), cycle.id, who.id, platform.id) is not None
+    assignment = cq.get_assignment(get_session(), cycle.id, who.id, platform.id) if who.is_reviewer else None
+    assigned = assignment is not None and not permissions.is_conflicted(assignment)
     require(permissions.can_view_self_assessment(who, cycle, platform, assigned_in_cycle=assigned), who)
 
 

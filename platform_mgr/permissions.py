@@ -20,7 +20,9 @@ class Actor:
     active: bool = True
     operator_platform_ids: frozenset[int] = field(default_factory=frozenset)
     gatekeeper_platform_ids: frozenset[int] = field(default_factory=frozenset)
-    assigned_platform_ids: frozenset[int] = field(default_factory=frozenset)  # any cycle
+    #: platforms the reviewer has a *live* assignment to: a draft or open cycle, not conflicted (DESIGN §10;
+    #: ``grants_platform_access`` decides which assignments count, ``queries.access.load_actor`` asks it)
+    assigned_platform_ids: frozenset[int] = field(default_factory=frozenset)
 
     @property
     def authenticated(self) -> bool:
@@ -69,6 +71,25 @@ def _platform_id(obj: Any) -> int | None:
     return getattr(obj, "id", None)
 
 
+# --- reviewer assignments (DESIGN §10) -------------------------------------------------------
+
+#: the cycle states in which an assignment still gives its reviewer access to the platform's data
+LIVE_CYCLE_STATES = frozenset({CycleState.DRAFT, CycleState.OPEN})
+
+
+def is_conflicted(assignment: Any) -> bool:
+    """An assignment under a conflict of interest: the reviewer declared one, or the conflict rules (C1–C4,
+    ``services.conflicts``) marked it. The one question every access rule asks of a conflict."""
+    return bool(assignment.conflict_declared or assignment.conflicted)
+
+
+def grants_platform_access(assignment: Any, cycle_state: str) -> bool:
+    """Whether an assignment lets its reviewer read the platform's projects, milestones, evidence and exports:
+    only while its cycle is a draft or open and it is not conflicted. A declared conflict removes access at
+    once; a closed cycle's assignment lets the reviewer read their own review of that cycle, nothing more."""
+    return cycle_state in LIVE_CYCLE_STATES and not is_conflicted(assignment)
+
+
 # --- platforms -----------------------------------------------------------------------------
 
 def can_list_platforms(actor: Actor) -> bool:
@@ -106,7 +127,7 @@ def is_gatekeeper_of(actor: Actor, platform: Any) -> bool:
 # --- projects, milestones, outcomes, evidence ----------------------------------------------
 
 def can_view_projects_of(actor: Actor, platform: Any) -> bool:
-    """Project detail: the platform's operators, its gatekeepers, its assigned reviewers, admins."""
+    """Project detail: the platform's operators, its gatekeepers, its reviewers with a live assignment, admins."""
     if actor.is_admin:
         return True
     pid = _platform_id(platform)
@@ -158,13 +179,20 @@ def can_request_gate(actor: Actor, project: Any) -> bool:
     return project.status == ProjectStatus.ACTIVE and (actor.is_admin or is_operator_of(actor, project.platform_id))
 
 
-def can_decide_gate(actor: Actor, project: Any, gate_review: Any) -> bool:
-    """Admins, or a reviewer named gatekeeper for the platform; never the requester."""
-    if gate_review.decision is not None or project.status != "active":
-        return False
+def can_judge_gate(actor: Actor, project: Any, gate_review: Any) -> bool:
+    """Who decides this gate review, whatever its state and the project's: admins, or a reviewer named gatekeeper
+    for the platform; never the requester. The role and ownership half of ``can_decide_gate``: the others are
+    refused with 403, and these with 409 when only the review's or the project's state stands in the way."""
     if actor.id is not None and actor.id == gate_review.requested_by_id:
         return False
     return actor.is_admin or is_gatekeeper_of(actor, project.platform_id)
+
+
+def can_decide_gate(actor: Actor, project: Any, gate_review: Any) -> bool:
+    """A pending review of an active project, decided by those ``can_judge_gate`` names."""
+    if gate_review.decision is not None or project.status != "active":
+        return False
+    return can_judge_gate(actor, project, gate_review)
 
 
 def can_resume_project(actor: Actor, project: Any) -> bool:
@@ -213,14 +241,21 @@ def can_declare_conflict(actor: Actor, cycle: Any, assignment: Any) -> bool:
 
 
 def can_view_review(actor: Actor, cycle: Any, assignment: Any) -> bool:
-    """Blind review: a reviewer sees only their own until the cycle is closed; admins see all."""
+    """Blind review: a reviewer reads only their own review (in every state of the cycle); admins read all."""
     if actor.is_admin:
         return True
-    if actor.is_reviewer and assignment.reviewer_id == actor.id:
+    return actor.is_reviewer and assignment.reviewer_id == actor.id
+
+
+def can_view_other_reviews(actor: Actor, cycle: Any, assignment: Any) -> bool:
+    """The other reviewers' scores of the platform beside a review, anonymised: once the cycle is closed, to
+    admins and to the review's own reviewer, unless that review is conflicted (a reviewer who declared or was
+    found in a conflict of interest learns nothing of the others')."""
+    if cycle.state not in (CycleState.CLOSED, CycleState.PUBLISHED):
+        return False
+    if actor.is_admin:
         return True
-    return actor.is_reviewer and cycle.state in ("closed", "published") and (
-        assignment.platform_id in actor.assigned_platform_ids
-    )
+    return can_view_review(actor, cycle, assignment) and not is_conflicted(assignment)
 
 
 def can_edit_self_assessment(actor: Actor, cycle: Any, platform: Any) -> bool:
@@ -228,8 +263,8 @@ def can_edit_self_assessment(actor: Actor, cycle: Any, platform: Any) -> bool:
 
 
 def can_view_self_assessment(actor: Actor, cycle: Any, platform: Any, *, assigned_in_cycle: bool) -> bool:
-    """A platform's self-assessment in a cycle: its operators, admins, and a reviewer assigned to the platform
-    in *this* cycle (``assigned_in_cycle``, which the caller looks up)."""
+    """A platform's self-assessment in a cycle: its operators, admins, and a reviewer with a non-conflicted
+    assignment to the platform in *this* cycle (``assigned_in_cycle``, which the caller looks up)."""
     pid = _platform_id(platform)
     return actor.is_admin or is_operator_of(actor, pid) or (actor.is_reviewer and assigned_in_cycle)
 

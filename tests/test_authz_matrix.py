@@ -2,7 +2,8 @@
 
 Each (method, rule) is classified in ``MATRIX`` with the roles that may use it; a route that is not
 classified fails ``test_every_route_is_classified`` ("classify it"). For each route a world is built
-(platform A with its operator, gatekeeper and an assigned reviewer; platform B with its operator;
+(platform A with its operator, gatekeeper and an assigned reviewer; a reviewer whose only assignment to A is
+in a closed cycle and one whose assignment to A in the open cycle is conflicted; platform B with its operator;
 projects, milestones, a pending gate review, evidence, an open cycle with assignments, a
 self-assessment with an attachment, notifications, a calendar feed) and every role calls the route:
 
@@ -20,7 +21,7 @@ nothing is written for the projects/gates area; this matrix is the broad net ove
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from urllib.parse import urlsplit
 
 import pytest
@@ -32,7 +33,8 @@ from .conftest import _clean
 from .factories import Factory
 
 PDF = b"%PDF-1.4\n%%EOF\n"
-ROLES = ("anon", "op", "other_op", "rev_assigned", "rev_other", "gatekeeper", "admin", "finance", "applicant")
+ROLES = ("anon", "op", "other_op", "rev_assigned", "rev_past", "rev_conflicted", "rev_other", "gatekeeper", "admin",
+         "finance", "applicant")
 
 EVERYONE = frozenset(ROLES)
 SIGNED_IN = EVERYONE - {"anon"}
@@ -40,19 +42,22 @@ ADMIN = frozenset({"admin"})
 # the programme's own people read its information (platforms, cycles, published results); finance officers and
 # applicants do not (permissions.can_read_programme)
 PROGRAMME = SIGNED_IN - {"finance", "applicant"}
-# who sees platform A's projects, milestones, evidence, gate reviews (permissions.can_view_projects_of)
+# who sees platform A's projects, milestones, evidence, gate reviews (permissions.can_view_projects_of): a reviewer
+# only through a live assignment (DESIGN §10) — not rev_past (a closed cycle's) nor rev_conflicted (a declared conflict)
 VIEW_A = frozenset({"op", "gatekeeper", "rev_assigned", "admin"})
 # who edits platform A's projects (permissions.can_edit_project / can_create_project / can_request_gate)
 EDIT_A = frozenset({"op", "admin"})
 # who decides a gate of platform A (permissions.can_decide_gate): its gatekeeper, admins
 DECIDE_A = frozenset({"gatekeeper", "admin"})
-# who reads / writes platform A's self-assessment (can_view_self_assessment / can_author_self_assessment)
+# who reads / writes platform A's self-assessment (can_view_self_assessment / can_author_self_assessment): a reviewer
+# with a non-conflicted assignment to A in the open cycle
 SA_VIEW_A = frozenset({"op", "rev_assigned", "admin"})
 SA_EDIT_A = EDIT_A
-# the caller's own review of platform A in the open cycle: only the assigned reviewer
-OWN_REVIEW = frozenset({"rev_assigned"})
+# the caller's own review of platform A in the open cycle: the reviewers assigned to A in it, the conflicted one too
+# (their own review, where the declaration is made or withdrawn; never the others' scores)
+OWN_REVIEW = frozenset({"rev_assigned", "rev_conflicted"})
 # reviewers' area: any reviewer, and admins
-REVIEWERS = frozenset({"rev_assigned", "rev_other", "gatekeeper", "admin"})
+REVIEWERS = frozenset({"rev_assigned", "rev_past", "rev_conflicted", "rev_other", "gatekeeper", "admin"})
 
 # a signed-in user asking for the sign-in page (or signing in again) is sent home
 SENT_HOME = dict.fromkeys(SIGNED_IN, 302)
@@ -357,6 +362,8 @@ def build_world(app, db) -> dict:
         op=make.operator(a),
         other_op=make.operator(b),
         rev_assigned=make.reviewer(affiliation="丙大学"),
+        rev_past=make.reviewer(affiliation="己大学"),
+        rev_conflicted=make.reviewer(affiliation="庚大学"),
         rev_other=make.reviewer(affiliation="丁大学"),
         gatekeeper=make.reviewer(gatekeeper_of=[a], affiliation="戊大学"),
         admin=make.admin(),
@@ -376,6 +383,13 @@ def build_world(app, db) -> dict:
     cycle = make.cycle(state="open", opened_at=datetime(2026, 11, 1, tzinfo=timezone.utc))
     assignment = make.assignment(cycle, users["rev_assigned"], a)
     make.assignment(cycle, users["rev_other"], b)
+    make.assignment(cycle, users["rev_conflicted"], a, conflict_declared=True, conflict_note="曾在该平台任职")
+    past = make.cycle(name="2025年度评估", state="closed", window_start=date(2025, 1, 1), window_end=date(2025, 10, 31),
+                      opens_at=datetime(2025, 11, 1, tzinfo=timezone.utc),
+                      closes_at=datetime(2025, 12, 1, tzinfo=timezone.utc),
+                      opened_at=datetime(2025, 11, 1, tzinfo=timezone.utc),
+                      closed_at=datetime(2025, 12, 1, tzinfo=timezone.utc))
+    make.assignment(past, users["rev_past"], a, review_state="submitted")
     notification = Notification(recipient_id=users["op"].id, kind="test", subject_zh="通知", subject_en="Notice",
                                 dedup_key="authz-matrix")
     db.add(notification)

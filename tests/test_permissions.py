@@ -89,9 +89,43 @@ def test_can_score(state, review_state, reviewer_id, expected):
     assert P.can_score(ASSIGNED, NS(state=state), assignment) is expected
 
 
-@pytest.mark.parametrize("state,expected", [("open", False), ("closed", True), ("published", True)])
-def test_blind_review(state, expected):
-    other = NS(reviewer_id=99, platform_id=10)
-    assert P.can_view_review(ASSIGNED, NS(state=state), other) is expected
-    assert P.can_view_review(ASSIGNED, NS(state=state), NS(reviewer_id=5, platform_id=10)) is True
+@pytest.mark.parametrize("state", ["draft", "open", "closed", "published"])
+def test_blind_review(state):
+    """A reviewer reads their own review in every state and nobody else's; admins read all."""
+    own, other = NS(reviewer_id=5, platform_id=10), NS(reviewer_id=99, platform_id=10)
+    assert P.can_view_review(ASSIGNED, NS(state=state), own) is True
+    assert P.can_view_review(ASSIGNED, NS(state=state), other) is False
     assert P.can_view_review(REVIEWER, NS(state=state), other) is False
+    assert P.can_view_review(ADMIN, NS(state=state), other) is True
+
+
+@pytest.mark.parametrize("state,declared,marked,reviewer_sees,admin_sees", [
+    ("open", False, False, False, False),  # blind while open
+    ("draft", False, False, False, False),
+    ("closed", False, False, True, True),
+    ("published", False, False, True, True),
+    ("closed", True, False, False, True),  # the reviewer declared a conflict: nothing of the others'
+    ("published", True, False, False, True),
+    ("closed", False, True, False, True),  # the conflict rules marked the assignment
+])
+def test_other_reviews(state, declared, marked, reviewer_sees, admin_sees):
+    own = NS(reviewer_id=5, platform_id=10, conflict_declared=declared, conflicted=marked)
+    assert P.can_view_other_reviews(ASSIGNED, NS(state=state), own) is reviewer_sees
+    assert P.can_view_other_reviews(ADMIN, NS(state=state), own) is admin_sees
+    assert P.can_view_other_reviews(REVIEWER, NS(state=state), NS(reviewer_id=99, platform_id=10,
+                                                                   conflict_declared=False)) is False
+
+
+@pytest.mark.parametrize("state,declared,marked,expected", [
+    ("draft", False, False, True),
+    ("open", False, False, True),
+    ("closed", False, False, False),  # a past cycle: their own review, nothing more
+    ("published", False, False, False),
+    ("open", True, False, False),  # a declared conflict removes access at once
+    ("draft", False, True, False),  # so does a conflict the rules found
+])
+def test_assignment_grants_platform_access(state, declared, marked, expected):
+    assignment = NS(conflict_declared=declared, conflicted=marked)
+    assert P.grants_platform_access(assignment, state) is expected
+    assert P.is_conflicted(assignment) is (declared or marked)
+    assert P.grants_platform_access(NS(conflict_declared=declared), state) is (expected or marked and not declared)

@@ -33,9 +33,11 @@ from ..loaders import (
     load_evidence,
     load_gate_review,
     load_milestone,
+    load_milestone_to_change,
     load_outcome,
     load_platform,
     load_project,
+    load_project_to_change,
     require,
     require_change,
 )
@@ -87,19 +89,15 @@ def _project(need=permissions.can_view_project):
 
 def _changing(need):
     """A project loaded for a change: 403 for a caller who may not change it, 409 when its state refuses."""
-    def load(project_id):
-        project = load_project(project_id)
-        require_change(need(current_actor(), project), project)
-        return {"project": project}
-    return load
+    return lambda project_id: {"project": load_project_to_change(project_id, need)}
 
 
 def _milestone(need=permissions.can_view_project, change=False):
     def load(milestone_id):
-        milestone, project = load_milestone(milestone_id,
-                                            need=permissions.can_view_project if change else need)
         if change:
-            require_change(need(current_actor(), project), project)
+            milestone, project = load_milestone_to_change(milestone_id, need)
+        else:
+            milestone, project = load_milestone(milestone_id, need=need)
         return {"milestone": milestone, "project": project}
     return load
 
@@ -121,13 +119,6 @@ def _review(need=None):
             require(need(current_actor(), project, review))
         return {"review": review, "project": project}
     return load
-
-
-def _may_decide(actor, project, review) -> bool:
-    if review.decision is None and project.status == ProjectStatus.ACTIVE:
-        return permissions.can_decide_gate(actor, project, review)
-    # a decided review or a project that moved on: those who could decide hear 409 from the service
-    return actor.is_admin or permissions.is_gatekeeper_of(actor, project.platform_id)
 
 
 # --- projects ------------------------------------------------------------------------------------------
@@ -290,7 +281,7 @@ def gate_review_detail(review_id: int, review, project):
 
 
 @endpoint("/gate-reviews/<int:review_id>/decision", "POST", resp=GateDecisionOut, name="gate_review_decide",
-          authorise=_review(_may_decide))
+          authorise=_review(permissions.can_judge_gate))
 def gate_review_decide(review_id: int, review, project, json: GateDecision):
     """Decide a gate review (admin or the platform's gatekeeper; never the requester)"""
     session = get_session()

@@ -64,7 +64,7 @@ def review_out(session, cycle, platform, assignment, actor) -> ReviewOut:
     criteria = q.rubric_criteria(session, cycle.rubric_id)
     scores = q.review_scores(session, assignment.id)
     others = None
-    if cycle.state in ("closed", "published") and permissions.can_view_review(actor, cycle, assignment):
+    if permissions.can_view_other_reviews(actor, cycle, assignment):
         others = _others(session, cycle, platform.id, assignment.id)
     return ReviewOut(
         cycle_id=assignment.cycle_id, platform_id=assignment.platform_id, reviewer_id=assignment.reviewer_id,
@@ -73,7 +73,8 @@ def review_out(session, cycle, platform, assignment, actor) -> ReviewOut:
         conflict=assignment.conflict_declared, scores={code: t / 10 for code, t in scores.items()},
         total=(sum(scores.values()) / 10) if scores else None, criteria=[criterion_out(c) for c in criteria],
         evidence=evidence_panel(session, platform.id, cycle.window_start, cycle.window_end, clock.today()),
-        self_assessment=self_assessment_out(session, cycle, platform).model_dump(mode="json"), others=others)
+        self_assessment=None if actor.is_reviewer and permissions.is_conflicted(assignment)  # DESIGN §10
+        else self_assessment_out(session, cycle, platform).model_dump(mode="json"), others=others)
 
 
 def _cycle_and_platform(cycle_id: int, platform_id: int) -> dict:
@@ -92,7 +93,7 @@ def _own_assignment(cycle_id: int, platform_id: int) -> dict:
 
 @endpoint("/cycles/<int:cycle_id>/reviews/<int:platform_id>", resp=ReviewOut, authorise=_cycle_and_platform)
 def reviews_get(cycle_id: int, platform_id: int, cycle, platform, query: ReviewQuery):
-    """The caller's own review of a platform with the criteria, the evidence panel and the self-assessment (admins: ?reviewer_id=); the other reviewers' scores only once the cycle is closed"""  # noqa: E501
+    """The caller's own review of a platform with the criteria, the evidence panel and the self-assessment (admins: ?reviewer_id=); the other reviewers' scores only once the cycle is closed, and never beside a conflicted review"""  # noqa: E501
     session = get_session()
     a = current_actor()
     if a.is_admin:

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from ..errors import Conflict, Invalid
+from ..errors import Conflict, Invalid, StateConflict
 from ..i18n import label
 from ..domain.institutions import normalise
 from ..models import Assignment, Gatekeeper, OperatorPlatform, Platform, ReviewCycle, User, utcnow
@@ -35,8 +35,8 @@ def host_conflict(affiliation: str | None, host_institution: str | None) -> bool
 def _require_assignable(session: Session, cycle: ReviewCycle) -> None:
     state = lock_cycle_state(session, cycle)
     if state not in ASSIGNABLE_STATES:
-        raise Conflict(_l("The cycle is %(state)s: assignments can no longer change.",
-                          state=label(state, "CycleState")))
+        raise StateConflict(_l("The cycle is %(state)s: assignments can no longer change.",
+                               state=label(state, "CycleState")), subject="cycle", state=state)
 
 
 def _snapshot(a: Assignment) -> dict:
@@ -81,7 +81,8 @@ def remove_assignment(session: Session, actor, cycle: ReviewCycle, assignment: A
     """Remove an assignment (and its draft scores); a submitted review stays."""
     _require_assignable(session, cycle)
     if assignment.review_state == "submitted":
-        raise Conflict(_l("A submitted review cannot be removed."))
+        raise StateConflict(_l("A submitted review cannot be removed."), subject="review",
+                            state=assignment.review_state)
     before, assignment_id = _snapshot(assignment), assignment.id
     session.delete(assignment)
     session.flush()

@@ -25,7 +25,7 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from ..domain.eligibility import RuleSet, RuleSetError
-from ..errors import Conflict, Invalid
+from ..errors import Conflict, Invalid, StateConflict
 from ..i18n import label
 from ..inputs.cycles import CycleCreate, CycleUpdate
 from ..messages import message_for
@@ -105,12 +105,13 @@ def update_cycle(session: Session, actor, cycle: ReviewCycle, changes: CycleUpda
     data = changes.model_dump(exclude_unset=True, exclude={"version"})
     allowed = EDITABLE_BY_STATE.get(cycle.state, frozenset())
     if not allowed:
-        raise Conflict(_l("A closed or published cycle can no longer be edited."))
+        raise StateConflict(_l("A closed or published cycle can no longer be edited."), subject="cycle",
+                            state=cycle.state)
     locked = {k: _l("This can no longer be changed once the cycle is open.") for k in data
               if k in FIELDS and k not in allowed and data[k] != getattr(cycle, k)}
     if locked:
-        raise Conflict(_l("The cycle is open: only the name, budget, rules and closing time may change."),
-                       fields=locked)
+        raise StateConflict(_l("The cycle is open: only the name, budget, rules and closing time may change."),
+                            subject="cycle", state=cycle.state, fields=locked)
     clean = _check({k: v for k, v in data.items() if k in allowed}, current=cycle)
     if cycle.state == "open" and "closes_at" in clean and clean["closes_at"] != cycle.closes_at \
             and clean["closes_at"] <= now:
@@ -127,11 +128,11 @@ def update_cycle(session: Session, actor, cycle: ReviewCycle, changes: CycleUpda
 
 # --- state changes --------------------------------------------------------------------------------
 
-def _state_conflict(session: Session, cycle: ReviewCycle, action) -> Conflict:
+def _state_conflict(session: Session, cycle: ReviewCycle, action) -> StateConflict:
     state = session.execute(select(ReviewCycle.state).where(ReviewCycle.id == cycle.id)).scalar_one_or_none()
-    return Conflict(_l("The cycle is %(state)s: it cannot be %(action)s.",
-                       state=label(state, "CycleState"), action=action),
-                    fields={"state": label(state, "CycleState")})
+    return StateConflict(_l("The cycle is %(state)s: it cannot be %(action)s.",
+                            state=label(state, "CycleState"), action=action),
+                         subject="cycle", state=state, fields={"state": label(state, "CycleState")})
 
 
 def _move(session: Session, actor, cycle: ReviewCycle, *, expected: str, new: str, stamp: str, now: datetime,

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from ..domain import gates as dg
-from ..errors import Conflict, Forbidden, Invalid
+from ..errors import Conflict, Forbidden, Invalid, StateConflict
 from ..i18n import LazyLabel, in_both
 from ..inputs.projects import GateDecision, GateRequest
 from ..inputs.projects import GateTemplateItem as TemplateItemInput
@@ -105,6 +105,19 @@ def _notify_decided(session: Session, user, project: Project, review: GateReview
         for uid in sorted(recipients)])
 
 
+def check_decidable(review: GateReview, project: Project) -> None:
+    """A gate review is decided once, while its project is active and still in the stage it was requested from:
+    otherwise 409 naming what stands in the way (``gate_review_decided``, ``project_<status>``)."""
+    if review.decision is not None:
+        raise StateConflict(_l("This gate review has already been decided."), subject="gate_review", state="decided")
+    if project.status != "active":
+        raise StateConflict(_l("The project's status is “%(status)s”; no gate can be decided.",
+                               status=LazyLabel(dg.ProjectStatus(project.status))), subject="project",
+                            state=project.status)
+    if review.project_id != project.id or review.from_stage != project.stage:
+        raise Conflict(_l("The project has moved on since this gate review was requested."))
+
+
 def decide_gate(session: Session, user, review: GateReview, project: Project, data: GateDecision, *,
                 today: date) -> dg.GateOutcome:
     """Record a gate decision and move the project as DESIGN §3 says.
@@ -114,12 +127,9 @@ def decide_gate(session: Session, user, review: GateReview, project: Project, da
     copied; hold → on_hold; recycle → a rework milestone due ``rework_due_on``; kill → killed.
     A second decision on the same review (even a concurrent one) answers 409.
     """
-    if review.decision is not None:
-        raise Conflict(_l("This gate review has already been decided."))
     if getattr(user, "id", None) is not None and user.id == review.requested_by_id:
         raise Forbidden(_l("The person who requested a gate review may not decide it."))
-    if review.project_id != project.id or review.from_stage != project.stage:
-        raise Conflict(_l("The project has moved on since this gate review was requested."))
+    check_decidable(review, project)
 
     dec, rework_due_on = data.decision, data.rework_due_on
     errors: dict[str, Any] = {}
@@ -150,7 +160,7 @@ def decide_gate(session: Session, user, review: GateReview, project: Project, da
                 decided_by_id=getattr(user, "id", None), gatekeeper_id=getattr(user, "id", None), decided_at=now)
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
-        raise Conflict(_l("This gate review has already been decided."))
+        raise StateConflict(_l("This gate review has already been decided."), subject="gate_review", state="decided")
     session.refresh(review)
 
     before = audit.snapshot(project, PROJECT_AUDIT_FIELDS)

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from ..domain import gates as dg
 from ..domain.errors import DomainError
 from ..enums import MilestoneStatus
-from ..errors import AppError, Conflict, Forbidden, Invalid
+from ..errors import AppError, Conflict, Forbidden, Invalid, StateConflict
 from ..i18n import label
 from ..inputs.projects import MilestoneCompletion, MilestoneCreate, MilestoneUpdate, MilestoneWaiver
 from ..messages import message_for
@@ -57,8 +57,9 @@ def audit_child(session: Session, user, entity_type: str, entity_id: int, action
 
 def _require_editable(project: Project) -> None:
     if not dg.milestones_editable(project.status):
-        raise Conflict(_l("Milestones cannot change while the project's status is “%(status)s”.",
-                          status=label(project.status, "ProjectStatus")))
+        raise StateConflict(_l("Milestones cannot change while the project's status is “%(status)s”.",
+                               status=label(project.status, "ProjectStatus")), subject="project",
+                            state=project.status)
 
 
 def _completion(status: str, completed_on: date | None, today: date) -> date | None:
@@ -153,7 +154,7 @@ def waive_milestone(session: Session, user, milestone: Milestone, project: Proje
         check_version(milestone, data.version)
     _require_editable(project)
     if milestone.status in ("done", "waived"):
-        raise Conflict(_l("Only an open milestone can be waived."))
+        raise StateConflict(_l("Only an open milestone can be waived."), subject="milestone", state=milestone.status)
     before = audit.snapshot(milestone, AUDIT_FIELDS)
     milestone.status = "waived"
     milestone.waived_reason = data.waived_reason

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
 from ..domain import gates as dg
-from ..errors import Conflict
+from ..errors import StateConflict
 from ..i18n import label
 from ..inputs.projects import ProjectCreate, ProjectUpdate, Resume
 from ..models import Platform, Project
@@ -37,8 +37,8 @@ def update_project(session: Session, user, project: Project, changes: ProjectUpd
     """Edit the fields sent, carrying the client's version (stale → 409, nothing written)."""
     check_version(project, changes.version)
     if project.status != "active":
-        raise Conflict(_l("The project's status is “%(status)s”; it cannot be edited.",
-                          status=label(project.status, "ProjectStatus")))
+        raise StateConflict(_l("The project's status is “%(status)s”; it cannot be edited.",
+                               status=label(project.status, "ProjectStatus")), subject="project", state=project.status)
     clean = changes.model_dump(exclude_unset=True, exclude={"version"})
     before = audit.snapshot(project, AUDIT_FIELDS)
     for key, value in clean.items():
@@ -57,8 +57,8 @@ def resume_project(session: Session, user, project: Project, data: Resume) -> Pr
         check_version(project, data.version)
     try:
         status = dg.resume(project.status)
-    except dg.GateError as exc:
-        raise domain_error(exc) from None
+    except dg.GateError as exc:  # only a project on hold resumes: 409 naming the state it is in
+        raise StateConflict(domain_error(exc).message, subject="project", state=project.status) from None
     before = audit.snapshot(project, AUDIT_FIELDS)
     project.status = str(status)
     session.add(project)

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from ..domain.errors import DomainError
 from ..domain.rubric import ScoreError, collect_score_errors, criteria_by_code, parse_points
-from ..errors import Conflict, Invalid
+from ..errors import Conflict, Invalid, StateConflict
 from ..i18n import label
 from ..inputs.cycles import ReviewPut
 from ..messages import message_for
@@ -73,10 +73,11 @@ def save_review(session: Session, user, cycle: ReviewCycle, assignment: Assignme
                        fields={"version": _l("Stale version.")})
     state = lock_cycle_state(session, cycle)
     if state != "open":
-        raise Conflict(_l("The cycle is %(state)s: reviews are accepted only while it is open.",
-                          state=label(state, "CycleState")))
+        raise StateConflict(_l("The cycle is %(state)s: reviews are accepted only while it is open.",
+                               state=label(state, "CycleState")), subject="cycle", state=state)
     if assignment.review_state == "submitted":
-        raise Conflict(_l("This review has been submitted and is locked."))
+        raise StateConflict(_l("This review has been submitted and is locked."), subject="review",
+                            state=assignment.review_state)
     criteria, _codes = load_criteria(session, cycle.rubric_id)
     tenths = parse_review_scores(criteria, data.scores, complete=submit and not conflict)
 

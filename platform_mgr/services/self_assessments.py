@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from ..errors import Conflict, Invalid
+from ..errors import Conflict, Invalid, StateConflict
 from ..i18n import label
 from ..inputs.cycles import SelfAssessmentPut
 from ..models import EvidenceFile, Platform, ReviewCycle, SelfAssessment, utcnow
@@ -36,8 +36,8 @@ ALLOWED_TYPES = ("csv", "docx", "jpeg", "jpg", "pdf", "png", "pptx", "txt", "xls
 def _require_editable(session: Session, cycle: ReviewCycle) -> None:
     state = lock_cycle_state(session, cycle)
     if state not in EDITABLE_STATES:
-        raise Conflict(_l("The cycle is %(state)s: the self-assessment can no longer change.",
-                          state=label(state, "CycleState")))
+        raise StateConflict(_l("The cycle is %(state)s: the self-assessment can no longer change.",
+                               state=label(state, "CycleState")), subject="cycle", state=state)
 
 
 def _snapshot(sa: SelfAssessment) -> dict:

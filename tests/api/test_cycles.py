@@ -75,7 +75,7 @@ def test_open_cycle_keeps_its_window_but_may_move_its_close(api, make, db):
     cycle = make.cycle(state="open", closes_at=datetime(2099, 1, 1, tzinfo=timezone.utc))
     client = api(make.admin())
     locked = client.patch(f"/api/v1/cycles/{cycle.id}", json={"version": cycle.version, "window_start": "2025-06-01"})
-    _error(locked, 409, "window_start")
+    assert _error(locked, 409, "window_start")["code"] == "cycle_open"
     moved = client.patch(f"/api/v1/cycles/{cycle.id}", json={"version": cycle.version,
                                                              "closes_at": "2099-02-01T00:00:00Z"})
     assert moved.status_code == 200 and moved.get_json()["closes_at"] == "2099-02-01T00:00:00Z"
@@ -83,19 +83,20 @@ def test_open_cycle_keeps_its_window_but_may_move_its_close(api, make, db):
                                                             "closes_at": "2020-02-01T00:00:00Z"})
     _error(past, 422, "closes_at")
     closed = make.cycle(state="closed")
-    _error(client.patch(f"/api/v1/cycles/{closed.id}", json={"version": 1, "name": "x"}), 409)
+    assert _error(client.patch(f"/api/v1/cycles/{closed.id}", json={"version": 1, "name": "x"}), 409)["code"] \
+        == "cycle_closed"
 
 
 def test_state_moves_once_and_close_freezes_the_snapshot(api, make, db):
     cycle = make.cycle(closes_at=datetime(2099, 1, 1, tzinfo=timezone.utc))
     client = api(make.admin())
-    assert client.post(f"/api/v1/cycles/{cycle.id}/close").status_code == 409  # not open yet
-    assert client.post(f"/api/v1/cycles/{cycle.id}/publish").status_code == 409
+    assert _error(client.post(f"/api/v1/cycles/{cycle.id}/close"), 409)["code"] == "cycle_draft"  # not open yet
+    assert _error(client.post(f"/api/v1/cycles/{cycle.id}/publish"), 409)["code"] == "cycle_draft"
     opened = client.post(f"/api/v1/cycles/{cycle.id}/open")
     assert opened.status_code == 200 and opened.get_json()["state"] == "open" and opened.get_json()["opened_at"]
     again = client.post(f"/api/v1/cycles/{cycle.id}/open")
     body = _error(again, 409)
-    assert "open" in body["message"].lower() or "开放" in body["message"]
+    assert ("open" in body["message"].lower() or "开放" in body["message"]) and body["code"] == "cycle_open"
     assert client.post(f"/api/v1/cycles/{cycle.id}/close").get_json()["state"] == "closed"
     assert db.exec(select(EligibilitySnapshot).where(EligibilitySnapshot.cycle_id == cycle.id)).first() is not None
     assert client.post(f"/api/v1/cycles/{cycle.id}/publish").get_json()["state"] == "published"
@@ -147,8 +148,9 @@ def test_assignments_are_made_by_admins_and_listed_by_role(api, make, db):
 def test_no_assignment_changes_after_close(api, make, db):
     platform, reviewer = make.platform(), make.reviewer()
     cycle = make.cycle(state="closed")
-    _error(api(make.admin()).post(f"/api/v1/cycles/{cycle.id}/assignments",
-                                  json={"reviewer_id": reviewer.id, "platform_id": platform.id}), 409)
+    assert _error(api(make.admin()).post(f"/api/v1/cycles/{cycle.id}/assignments",
+                                         json={"reviewer_id": reviewer.id, "platform_id": platform.id}),
+                  409)["code"] == "cycle_closed"
 
 
 def test_removing_an_assignment_keeps_submitted_reviews(api, make, db):
@@ -158,7 +160,7 @@ def test_removing_an_assignment_keeps_submitted_reviews(api, make, db):
     done = make.review(cycle, make.reviewer(), platform, 80)
     admin = api(make.admin())
     assert admin.delete(f"/api/v1/cycles/{cycle.id}/assignments/{pending.id}").status_code == 200
-    _error(admin.delete(f"/api/v1/cycles/{cycle.id}/assignments/{done.id}"), 409)
+    assert _error(admin.delete(f"/api/v1/cycles/{cycle.id}/assignments/{done.id}"), 409)["code"] == "review_submitted"
     assert [a.id for a in db.exec(select(Assignment)).all()] == [done.id]
 
 

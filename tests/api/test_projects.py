@@ -204,7 +204,7 @@ def test_full_gate_flow_go_moves_stage_trl_and_copies_template(api, world, make,
     assert len(s1) == 2 and all(m.is_gate_criterion for m in s1)
     # deciding twice
     again = api(world["admin"]).post(f"/api/v1/gate-reviews/{review['id']}/decision", json={"decision": "go"})
-    assert again.status_code == 409
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "gate_review_decided"
 
 
 def test_conditional_go_creates_condition_milestones(api, world, make, db):
@@ -290,7 +290,8 @@ def test_hold_and_kill_leave_the_project_read_only(api, world, make, db):
             ("POST", f"/api/v1/milestones/{m.id}/evidence",
              {"data": {"file": (io.BytesIO(PDF), "a.pdf")}, "content_type": "multipart/form-data"}),
         ]
-        for client, status, code in ((op, 409, "conflict"), (admin, 409, "conflict"), (stranger, 403, "forbidden")):
+        state = f"project_{project.status}"  # the code names the state that refuses (DESIGN §7)
+        for client, status, code in ((op, 409, state), (admin, 409, state), (stranger, 403, "forbidden")):
             for method, url, kw in changes:
                 if "data" in kw:  # a fresh upload each time
                     kw = {**kw, "data": {"file": (io.BytesIO(PDF), "a.pdf")}}
@@ -303,7 +304,10 @@ def test_hold_and_kill_leave_the_project_read_only(api, world, make, db):
     # an admin resumes the held project; the killed one stays final
     assert admin.post(f"/api/v1/projects/{held.id}/resume", json={}).get_json()["status"] == "active"
     assert op.post(f"/api/v1/projects/{held.id}/resume", json={}).status_code == 403
-    assert admin.post(f"/api/v1/projects/{killed.id}/resume", json={}).status_code == 409
+    refused = admin.post(f"/api/v1/projects/{killed.id}/resume", json={})
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "project_killed"
+    again = admin.post(f"/api/v1/projects/{held.id}/resume", json={})  # active now: only a held project resumes
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "project_active"
 
 
 def test_outcomes(api, world, make, db):

@@ -45,7 +45,7 @@ def test_reviewer_saves_a_draft_then_submits_which_locks(api, make, db, scene):
     assert submitted.get_json()["total"] == 100.0
     locked = client.put(_url(cycle, platform), json={"scores": {"VC1": 1}})
     body = _error(locked, 409)
-    assert "锁定" in body["message"]  # the default language is Chinese
+    assert "锁定" in body["message"] and body["code"] == "review_submitted"  # the default language is Chinese
     db.refresh(assignment)
     assert assignment.review_state == "submitted" and assignment.submitted_at is not None
     actions = db.exec(select(AuditEvent.action).where(AuditEvent.entity_type == "assignment")).all()
@@ -106,7 +106,7 @@ def test_nothing_is_accepted_unless_the_cycle_is_open(api, make, db, state):
     platform, reviewer = make.platform(), make.reviewer()
     cycle = make.cycle(state=state)
     make.assignment(cycle, reviewer, platform)
-    _error(api(reviewer).put(_url(cycle, platform), json={"scores": {"VC1": 5}}), 409)
+    assert _error(api(reviewer).put(_url(cycle, platform), json={"scores": {"VC1": 5}}), 409)["code"] == f"cycle_{state}"
     assert db.exec(select(Score)).all() == []
 
 

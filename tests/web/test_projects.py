@@ -150,6 +150,11 @@ def test_gate_request_and_decision_in_the_browser(client, auth, world, make, db)
     html = _html(client.get(f"/projects/{project.id}"))
     assert "有条件通过" in html and "补充专利检索" in html
     assert client.get("/gates/").status_code == 200
+    # deciding it again: its state refuses (409), as the API's does; the operator still may not (403)
+    assert client.post(f"/gates/{review.id}", data={"decision": "go"}).status_code == 409
+    client.post("/logout", expect=302)
+    auth.login(world["operator"].email)
+    assert client.post(f"/gates/{review.id}", data={"decision": "go"}).status_code == 403
 
 
 def test_decision_form_errors_name_the_field(client, auth, world, make, db):
@@ -173,16 +178,27 @@ def test_hold_makes_the_project_read_only_until_an_admin_resumes(client, auth, w
     auth.login(world["operator"].email)
     html = _html(client.get(f"/projects/{project.id}"))
     assert "只读" in html or "暂停" in html
-    assert client.get(f"/projects/{project.id}/edit").status_code == 403
+    # DESIGN §7: the project's state refuses the operator's changes (409, saying so), not their role (403)
+    refused = client.get(f"/projects/{project.id}/edit")
+    assert refused.status_code == 409 and "暂停" in _html(refused)
     assert client.post(f"/projects/milestones/{m.id}", data={"title": "x", "due_on": "2026-01-01", "stage": "S0",
-                                                             "status": "planned", "version": "1"}).status_code == 403
+                                                             "status": "planned", "version": "1"}).status_code == 409
+    assert client.get(f"/projects/{project.id}/outcomes/new").status_code == 409
+    assert client.get(f"/projects/{project.id}/milestones/new").status_code == 409
+    assert client.get(f"/projects/milestones/{m.id}/complete").status_code == 409
+    assert client.get(f"/projects/{project.id}/gate").status_code == 409
+    assert client.post(f"/projects/{project.id}/resume", data={"version": "1"}).status_code == 403  # admins only
+    client.post("/logout", expect=302)
+    auth.login(make.operator(make.platform(code="OTHER")).email)  # another platform's operator: not theirs
+    assert client.get(f"/projects/{project.id}/edit").status_code == 403
     assert client.get(f"/projects/{project.id}/outcomes/new").status_code == 403
-    assert client.post(f"/projects/{project.id}/resume", data={"version": "1"}).status_code == 403
     client.post("/logout", expect=302)
     auth.login(world["admin"].email)
+    assert client.get(f"/projects/milestones/{m.id}/waive").status_code == 409  # held: nothing is waived
     assert client.post(f"/projects/{project.id}/resume", data={"version": "1"}).status_code == 302
     db.expire_all()
     assert db.get(Project, project.id).status == "active"
+    assert client.post(f"/projects/{project.id}/resume", data={"version": "2"}).status_code == 409  # active now
     assert db.exec(select(AuditEvent).where(AuditEvent.action == "resume")).first() is not None
 
 

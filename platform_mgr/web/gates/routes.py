@@ -44,8 +44,9 @@ def decide(review_id: int):
     session = get_session()
     review, project = load_gate_review(review_id)
     may_decide = permissions.can_decide_gate(actor(), project, review)
-    if request.method == "POST":
-        require(may_decide)
+    if request.method == "POST" and not may_decide:  # 403 for who may not decide it; else 409 naming the state
+        require(permissions.can_judge_gate(actor(), project, review))
+        gate_svc.check_decidable(review, project)
     platform = pq.get_platform_or_404(session, project.platform_id)
     form = DecisionForm()
 

@@ -26,7 +26,14 @@ from ...inputs.projects import (
     Resume,
 )
 from ...inputs.projects import MilestoneUpdate as MilestoneEdit
-from ...loaders import load_evidence, load_milestone, load_platform, load_project
+from ...loaders import (
+    load_evidence,
+    load_milestone,
+    load_milestone_to_change,
+    load_platform,
+    load_project,
+    load_project_to_change,
+)
 from ...queries import dashboards as dq
 from ...queries import gates as gq
 from ...queries import platforms as pq
@@ -71,6 +78,20 @@ def _project(project_id: int, need=permissions.can_view_project):
 def _milestone(milestone_id: int, need=permissions.can_view_project):
     session = get_session()
     return (session, *load_milestone(milestone_id, need=need))
+
+
+def _changing(project_id: int, need, may=None):
+    """A project loaded for a change: 403 for a caller whose role or ownership does not allow it, 409 naming the
+    project's state when only its state does not (DESIGN §7), the same answers as the API's."""
+    return get_session(), load_project_to_change(project_id, need, may)
+
+
+def _changing_milestone(milestone_id: int, need, may=None):
+    return (get_session(), *load_milestone_to_change(milestone_id, need, may))
+
+
+def _admin(a, _project) -> bool:
+    return a.is_admin
 
 
 # --- the operator's platform dashboard ---------------------------------------------------------------
@@ -144,7 +165,7 @@ def detail(project_id: int):
 @bp.route("/<int:project_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(project_id: int):
-    session, project = _project(project_id, need=permissions.can_edit_project)
+    session, project = _changing(project_id, permissions.can_edit_project)
     platform = pq.get_platform_or_404(session, project.platform_id)
     form = ProjectForm(obj=project)
     del form.stage
@@ -162,7 +183,7 @@ def edit(project_id: int):
 @bp.route("/<int:project_id>/resume", methods=["POST"])
 @login_required
 def resume(project_id: int):
-    session, project = _project(project_id, need=permissions.can_resume_project)
+    session, project = _changing(project_id, permissions.can_resume_project, may=_admin)
     form = ConfirmForm()
     if not form.validate_on_submit():
         flash(_("The form has expired; please try again."), "danger")
@@ -178,7 +199,7 @@ def resume(project_id: int):
 @bp.route("/<int:project_id>/milestones/new", methods=["GET", "POST"])
 @login_required
 def milestone_new(project_id: int):
-    session, project = _project(project_id, need=permissions.can_edit_milestones)
+    session, project = _changing(project_id, permissions.can_edit_milestones)
     form = MilestoneForm()
     if request.method == "GET":
         form.stage.data = project.stage
@@ -214,7 +235,8 @@ def milestone_edit(milestone_id: int):
     session, milestone, project = _milestone(milestone_id)
     can_edit = permissions.can_edit_milestones(actor(), project)
     if not can_edit:  # a reader sees the milestone and its evidence, without the form
-        require(request.method != "POST")
+        if request.method == "POST":  # 403, or 409 naming the project's state
+            load_milestone_to_change(milestone_id, permissions.can_edit_milestones)
         return _milestone_page(session, project, milestone, None, None)
     form = _milestone_form(milestone)
     data = {"completed_on": form.completed_on.data if form.status.data == "done" else None}
@@ -231,7 +253,7 @@ def milestone_edit(milestone_id: int):
 @bp.route("/milestones/<int:milestone_id>/complete", methods=["GET", "POST"])
 @login_required
 def milestone_complete(milestone_id: int):
-    session, milestone, project = _milestone(milestone_id, need=permissions.can_edit_milestones)
+    session, milestone, project = _changing_milestone(milestone_id, permissions.can_edit_milestones)
     form = CompleteForm()
     if request.method == "GET":
         form.completed_on.data = shanghai_today()
@@ -248,7 +270,7 @@ def milestone_complete(milestone_id: int):
 @bp.route("/milestones/<int:milestone_id>/waive", methods=["GET", "POST"])
 @login_required
 def milestone_waive(milestone_id: int):
-    session, milestone, project = _milestone(milestone_id, need=permissions.can_waive_milestone)
+    session, milestone, project = _changing_milestone(milestone_id, permissions.can_waive_milestone, may=_admin)
     form = WaiveForm()
     if request.method == "GET":
         form.version.data = milestone.version
@@ -271,7 +293,7 @@ def _store(session, project, upload, **owner):
 @bp.route("/milestones/<int:milestone_id>/evidence", methods=["POST"])
 @login_required
 def milestone_evidence(milestone_id: int):
-    session, milestone, project = _milestone(milestone_id, need=permissions.can_edit_milestones)
+    session, milestone, project = _changing_milestone(milestone_id, permissions.can_edit_milestones)
     evidence_form = EvidenceForm()
     if not evidence_form.validate_on_submit():
         flash(_("The form has expired; please try again."), "danger")
@@ -298,7 +320,7 @@ def evidence_download(evidence_id: int):
 @bp.route("/<int:project_id>/outcomes/new", methods=["GET", "POST"])
 @login_required
 def outcome_new(project_id: int):
-    session, project = _project(project_id, need=permissions.can_edit_project)
+    session, project = _changing(project_id, permissions.can_edit_project)
     form = OutcomeForm()
 
     def record(data):
@@ -318,7 +340,7 @@ def outcome_new(project_id: int):
 @bp.route("/<int:project_id>/gate", methods=["GET", "POST"])
 @login_required
 def gate_request(project_id: int):
-    session, project = _project(project_id, need=permissions.can_request_gate)
+    session, project = _changing(project_id, permissions.can_request_gate)
     form = GateRequestForm()
     return submit(
         form, lambda data: gate_svc.request_gate_review(session, _user(), project, data),

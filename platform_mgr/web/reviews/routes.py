@@ -107,10 +107,12 @@ def score(cycle_id: int, platform_id: int):
     form.version.data = str(assignment.version)
     saved = q.review_scores(session, assignment.id)
     others = None
-    if cycle.state in ("closed", "published"):
+    if permissions.can_view_other_reviews(a, cycle, assignment):
         others = [(x, s) for x, s in q.platform_review_scores(session, cycle.id, platform.id)
                   if x.id != assignment.id and x.review_state == "submitted"]
-    sa = q.get_self_assessment(session, cycle.id, platform.id)
+    # a conflicted reviewer reads their own review, not the platform's self-assessment (DESIGN §10)
+    sa = None if a.is_reviewer and permissions.is_conflicted(assignment) else \
+        q.get_self_assessment(session, cycle.id, platform.id)
     return render_template(
         "reviews/score.html", cycle=cycle, platform=platform, assignment=assignment, criteria=criteria, form=form,
         editable=editable, saved_total=sum(saved.values()), others=others, self_assessment=sa,
