@@ -113,7 +113,7 @@ def test_other_reviews(state, declared, marked, reviewer_sees, admin_sees):
     assert P.can_view_other_reviews(ASSIGNED, NS(state=state), own) is reviewer_sees
     assert P.can_view_other_reviews(ADMIN, NS(state=state), own) is admin_sees
     assert P.can_view_other_reviews(REVIEWER, NS(state=state), NS(reviewer_id=99, platform_id=10,
-                                                                   conflict_declared=False)) is False
+                                                                   conflict_declared=False, conflicted=False)) is False
 
 
 @pytest.mark.parametrize("state,declared,marked,expected", [
@@ -128,4 +128,3 @@ def test_assignment_grants_platform_access(state, declared, marked, expected):
     assignment = NS(conflict_declared=declared, conflicted=marked)
     assert P.grants_platform_access(assignment, state) is expected
     assert P.is_conflicted(assignment) is (declared or marked)
-    assert P.grants_platform_access(NS(conflict_declared=declared), state) is (expected or marked and not declared)
