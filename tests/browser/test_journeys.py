@@ -1,7 +1,7 @@
 """The three user journeys end to end in Chromium, through the pages a person uses (no shortcut through the
 API): the fixtures fail a test on any request to another host and on any script or console error.
 
-1. an operator completes a milestone, uploads its evidence and requests the gate review;
+1. an operator completes a milestone with its evidence file and requests the gate review;
 2. the platform's gatekeeper decides it (go) and the project moves to the next stage;
 3. a reviewer scores every criterion and submits; an admin closes the cycle, reads a platform's eligibility
    explanation and downloads the XLSX, whose digest is announced in X-Content-SHA256.
@@ -47,17 +47,16 @@ def test_operator_completes_a_milestone_and_requests_the_gate_then_the_gatekeepe
     page.page.click(f"#m{milestone.id} a[href$='/milestones/{milestone.id}/complete']")
     page.page.wait_for_load_state()
     page.page.select_option("#trl_claimed", "3")
+    # a must-meet milestone is done only with evidence: the completion form takes the file (DESIGN §3)
+    page.page.set_input_files("#file", files=[{"name": "需求确认函.pdf", "mimeType": "application/pdf", "buffer": PDF}])
     page.page.click("main form [type=submit]")
     page.page.wait_for_load_state()
     assert page.page.locator(".alert-success").count() >= 1
     db.refresh(milestone)
     assert milestone.status == "done"
 
-    # evidence on the milestone's page
+    # the evidence is on the milestone's page
     page.goto(f"/projects/milestones/{milestone.id}")
-    page.page.set_input_files("#file", files=[{"name": "需求确认函.pdf", "mimeType": "application/pdf", "buffer": PDF}])
-    page.page.click("form[enctype='multipart/form-data'] [type=submit]")
-    page.page.wait_for_load_state()
     assert page.page.locator("#evidence a", has_text="需求确认函.pdf").count() == 1
 
     # the gate request
