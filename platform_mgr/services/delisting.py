@@ -18,6 +18,7 @@ from . import audit
 from .platforms import change_status
 
 FIELDS = ("delisting_review", "delisting_review_cycle_id")
+MAIL_KINDS = ("delisting_review",)  # texts: templates/mail/delisting_review.txt
 
 
 def _grades(snapshot: EligibilitySnapshot | None) -> dict[int, str | None]:
@@ -68,7 +69,7 @@ def _notify_admins(session: Session, cycle: ReviewCycle, platforms: list[Platfor
         return
     admins = session.exec(select(User.id).where(User.role == "admin", User.active.is_(True)).order_by(User.id)).all()
     notifications.notify(session, [
-        notifications.Message("delisting_review", uid, f"delisting_review:platform={p.id}:cycle={cycle.id}:user={uid}",
+        notifications.Message(MAIL_KINDS[0], uid, f"delisting_review:platform={p.id}:cycle={cycle.id}:user={uid}",
                               {"code": p.code, "name_zh": p.name_zh, "name_en": p.name_en, "cycle_name": cycle.name},
                               link=f"/admin/platforms/{p.id}")
         for p in platforms for uid in admins], now=now)
