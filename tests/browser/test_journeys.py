@@ -120,15 +120,18 @@ def test_reviewer_scores_then_admin_closes_explains_and_downloads(page, make, db
     db.refresh(mine)
     assert mine.review_state == "submitted"
 
-    # 3b. the admin closes the cycle (confirming), reads the explanation and downloads the list
+    # 3b. the admin closes the cycle before its closing time: the closing guard asks for a written reason
+    # (DESIGN §10); confirming, they read the explanation and download the list
     _switch_user(page, admin.email)
     page.goto(f"/cycles/{cycle.id}?lang=en")
+    assert "closing now is early" in page.page.text_content("#closing-guard")
+    page.page.fill("#reason", "All three reviews are in; the panel met on 16 November.")
     page.page.once("dialog", lambda dialog: dialog.accept())
     page.page.click(f"form[action$='/cycles/{cycle.id}/close'] button[type=submit]")
     page.page.wait_for_load_state()
     assert "Scoring is closed and the eligibility snapshot is frozen." in page.page.content()
     db.refresh(cycle)
-    assert cycle.state == "closed"
+    assert cycle.state == "closed" and cycle.close_reason == "All three reviews are in; the panel met on 16 November."
 
     page.goto(f"/eligibility/cycles/{cycle.id}")
     page.screenshot("journey-eligibility-en")
