@@ -79,6 +79,12 @@ class PlatformStatus(Labelled):
     ACTIVE, SUSPENDED, DELISTED = "active", "suspended", "delisted"
 
 
+class DelistingResolution(Labelled):
+    """How an admin resolves a platform's delisting review (DESIGN §4): delist it, or clear the mark with a reason."""
+
+    DELIST, CLEAR = "delist", "clear"
+
+
 class Role(Labelled):
     """finance: approves and records payments, reads agreements and ledgers (DESIGN §12); applicant: sees only
     their own applications (§11)."""
@@ -231,9 +237,9 @@ class ConflictKind(Labelled):
 
 #: every enumeration, by class name (the Jinja filter ``x|label("Stage")`` looks plain strings up here)
 ALL: dict[str, type[Labelled]] = {cls.__name__: cls for cls in (
-    PlatformField, PlatformOrigin, PlatformStatus, Role, SignInMethod, Directory, SessionEnd, LinkPurpose,
-    Language, Stage, SelectionMode, ProjectStatus, MilestoneStatus, Decision, OutcomeKind, CycleState, ReviewState, Dimension, Grade, Verdict, Tier, RuleCode,
-    ConflictRule, ConflictKind)}
+    PlatformField, PlatformOrigin, PlatformStatus, DelistingResolution, Role, SignInMethod, Directory, SessionEnd,
+    LinkPurpose, Language, Stage, SelectionMode, ProjectStatus, MilestoneStatus, Decision, OutcomeKind, CycleState,
+    ReviewState, Dimension, Grade, Verdict, Tier, RuleCode, ConflictRule, ConflictKind)}
 
 
 def _label_every_member() -> None:

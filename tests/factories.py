@@ -94,6 +94,16 @@ class Factory:
         defaults.update(kw)
         return self._save(Milestone(**defaults))
 
+    def evidence(self, milestone: Milestone, **kw):
+        """An evidence file row for a milestone (no bytes on disk: for rules that only ask whether it has one)."""
+        from platform_mgr.models import EvidenceFile
+
+        n = next(_seq)
+        defaults = dict(milestone_id=milestone.id, original_name=f"证明{n}.pdf", stored_name=f"factory-{n}.pdf",
+                        content_type="application/pdf", size_bytes=10, sha256="0" * 64)
+        defaults.update(kw)
+        return self._save(EvidenceFile(**defaults))
+
     def outcome(self, project: Project | None = None, **kw) -> Outcome:
         project = project or self.project()
         defaults = dict(project_id=project.id, kind="licence", counterparty="某企业", amount=500_000,

@@ -181,7 +181,7 @@ MATRIX: dict[str, tuple[frozenset[str], int | dict[str, int]]] = {
     "GET /cycles/<int:cycle_id>/edit": (ADMIN, 200),
     "POST /cycles/<int:cycle_id>/edit": (ADMIN, 422),
     "POST /cycles/<int:cycle_id>/open": (ADMIN, 302),  # the buttons go back to the cycle, saying what happened
-    "POST /cycles/<int:cycle_id>/close": (ADMIN, 302),
+    "POST /cycles/<int:cycle_id>/close": (ADMIN, 409),  # before closes_at: the closing guard asks for a reason
     "POST /cycles/<int:cycle_id>/publish": (ADMIN, 302),
     "GET /cycles/<int:cycle_id>/assignments": (ADMIN, 200),
     "POST /cycles/<int:cycle_id>/assignments": (ADMIN, 422),
@@ -195,7 +195,7 @@ MATRIX: dict[str, tuple[frozenset[str], int | dict[str, int]]] = {
     "POST /api/v1/cycles": (ADMIN, 422),
     "PATCH /api/v1/cycles/<int:cycle_id>": (ADMIN, 422),
     "POST /api/v1/cycles/<int:cycle_id>/open": (ADMIN, 409),  # the world's cycle is open already
-    "POST /api/v1/cycles/<int:cycle_id>/close": (ADMIN, 200),
+    "POST /api/v1/cycles/<int:cycle_id>/close": (ADMIN, 409),  # early, no reason: 409 reason_required
     "POST /api/v1/cycles/<int:cycle_id>/publish": (ADMIN, 409),  # an open cycle is not published
     "POST /api/v1/cycles/<int:cycle_id>/assignments": (ADMIN, 422),
     "POST /api/v1/cycles/<int:cycle_id>/assignments/balanced": (ADMIN, 200),
@@ -256,6 +256,8 @@ MATRIX: dict[str, tuple[frozenset[str], int | dict[str, int]]] = {
     "POST /admin/platforms/<int:platform_id>/suspend": (ADMIN, 422),
     "POST /admin/platforms/<int:platform_id>/reactivate": (ADMIN, 422),
     "POST /admin/platforms/<int:platform_id>/delist": (ADMIN, 422),
+    "POST /admin/platforms/<int:platform_id>/delisting-review/delist": (ADMIN, 422),  # the empty form: no reason
+    "POST /admin/platforms/<int:platform_id>/delisting-review/clear": (ADMIN, 422),
     "POST /admin/platforms/<int:platform_id>/integrity/set": (ADMIN, 422),
     "POST /admin/platforms/<int:platform_id>/integrity/clear": (ADMIN, 422),
     "POST /admin/platforms/<int:platform_id>/operators": (ADMIN, 422),
@@ -282,6 +284,7 @@ MATRIX: dict[str, tuple[frozenset[str], int | dict[str, int]]] = {
     "GET /api/v1/audit": (ADMIN, 200),
     "POST /api/v1/platforms": (ADMIN, 422),
     "PATCH /api/v1/platforms/<int:platform_id>": (ADMIN, 200),
+    "POST /api/v1/platforms/<int:platform_id>/delisting-review": (ADMIN, 422),  # the empty body: decision, reason
 }
 
 

@@ -13,6 +13,7 @@ from ..inputs.cycles import (
     AssignmentCreate,
     BalancedRequest,
     ConflictDeclaration,
+    CycleClose,
     CycleCreate,
     CycleUpdate,
     RubricCreate,
@@ -48,8 +49,8 @@ def cycle_out(cycle, rubric_version: int | None = None, progress=None) -> CycleO
         id=cycle.id, name=cycle.name, state=cycle.state, window_start=cycle.window_start, window_end=cycle.window_end,
         opens_at=cycle.opens_at, closes_at=cycle.closes_at, budget=cycle.budget, rules=dict(cycle.rules or {}),
         rubric_id=cycle.rubric_id, rubric_version=rubric_version, opened_at=cycle.opened_at,
-        closed_at=cycle.closed_at, published_at=cycle.published_at, version=cycle.version,
-        progress=None if progress is None else ProgressOut(
+        closed_at=cycle.closed_at, published_at=cycle.published_at, close_reason=cycle.close_reason or "",
+        version=cycle.version, progress=None if progress is None else ProgressOut(
             assigned=progress.assigned, not_started=progress.not_started, draft=progress.draft,
             submitted=progress.submitted, conflicts=progress.conflicts))
 
@@ -145,9 +146,12 @@ def cycles_open(cycle_id: int, cycle):
 
 
 @endpoint("/cycles/<int:cycle_id>/close", "POST", resp=CycleOut, name="cycles_close", authorise=_managed)
-def cycles_close(cycle_id: int, cycle):
-    """Close scoring (admin); freezes the eligibility snapshot"""
-    return _transition(cycle, svc.close_cycle)
+def cycles_close(cycle_id: int, cycle, json: CycleClose):
+    """Close scoring (admin); freezes the eligibility snapshot. Before closes_at, or with platforms below R1's minimum, a written "reason" is required (409 reason_required)"""  # noqa: E501
+    session = get_session()
+    svc.close_cycle(session, current_user_obj(), cycle, now=utcnow(), reason=json.reason, by_hand=True)
+    commit()
+    return _cycle_out(session, cycle, True)
 
 
 @endpoint("/cycles/<int:cycle_id>/publish", "POST", resp=CycleOut, name="cycles_publish", authorise=_managed)

@@ -34,6 +34,7 @@ class CycleOut(BaseModel):
     opened_at: Optional[Instant] = None
     closed_at: Optional[Instant] = None
     published_at: Optional[Instant] = None
+    close_reason: str = ""
     version: int
     progress: Optional[ProgressOut] = None
 

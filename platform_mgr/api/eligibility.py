@@ -14,6 +14,7 @@ from ..db import get_session
 from ..enums import Grade, PlatformField, PlatformOrigin, Verdict
 from ..i18n import lang_code
 from ..loaders import load_cycle
+from ..queries.platforms import under_delisting_review
 from ..services import eligibility as svc
 from .core import current_actor
 from .eligibility_schemas import EligibilityListOut, EligibilityRowOut, ReasonOut
@@ -40,7 +41,8 @@ class EligibilityQuery(PageQuery):
     origin: Optional[PlatformOrigin] = None
 
 
-def row_out(row: dict, *, provisional: bool, explained: bool, lang: str) -> EligibilityRowOut:
+def row_out(row: dict, *, provisional: bool, explained: bool, lang: str,
+            delisting_review: bool = False) -> EligibilityRowOut:
     reasons = [ReasonOut(rule=r["rule"], passed=r["passed"], detail=r["detail_en"] if lang == "en" else r["detail_zh"],
                          detail_zh=r["detail_zh"], detail_en=r["detail_en"], figures=r["figures"])
                for r in row["reasons"]] if explained else []
@@ -48,7 +50,8 @@ def row_out(row: dict, *, provisional: bool, explained: bool, lang: str) -> Elig
         platform_id=row["platform_id"], code=row["code"], name_zh=row["name_zh"], name_en=row["name_en"],
         field=row["field"], origin=row["origin"], rank=row["rank"], total=row["total"], grade=row["grade"],
         verdict=row["verdict"], tier=row["tier"], award=row["award"], disputed=row["disputed"],
-        provisional=provisional, n_reviews=row["n_reviews"], explained=explained, reasons=reasons)
+        provisional=provisional, n_reviews=row["n_reviews"], delisting_review=delisting_review, explained=explained,
+        reasons=reasons)
 
 
 def _may_see(cycle_id: int) -> dict:
@@ -62,7 +65,8 @@ def cycles_eligibility(cycle_id: int, cycle, query: EligibilityQuery):
     result = svc.get_eligibility(get_session(), cycle)
     rows = result.filtered(verdict=query.verdict, grade=query.grade, field=query.field, origin=query.origin)
     lang = lang_code()
-    items = [row_out(r, provisional=result.provisional, lang=lang,
+    under_review = under_delisting_review(get_session(), cycle.id)
+    items = [row_out(r, provisional=result.provisional, lang=lang, delisting_review=r["platform_id"] in under_review,
                      explained=permissions.can_view_platform_result(actor, cycle, r["platform_id"]))
              for r in query.slice(rows)]
     summary = result.summary

@@ -34,6 +34,7 @@ class EligibilityRowOut(BaseModel):
     disputed: bool
     provisional: bool
     n_reviews: int
+    delisting_review: bool = False  # marked for delisting review at this cycle's close, not yet resolved (§4)
     explained: bool  # False: the caller may see the public list only, so `reasons` is empty
     reasons: list[ReasonOut]
 

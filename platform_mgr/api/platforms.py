@@ -8,9 +8,10 @@ from pydantic import ConfigDict
 from .. import permissions
 from ..db import get_session
 from ..enums import PlatformField, PlatformStatus
-from ..inputs.platforms import PlatformCreate, PlatformUpdate
+from ..inputs.platforms import DelistingReviewResolution, PlatformCreate, PlatformUpdate
 from ..loaders import load_platform, require
 from ..queries import platforms as q
+from ..services import delisting
 from ..services import platforms as svc
 from .core import commit, current_actor, current_user_obj
 from .schemas import PlatformOut
@@ -62,5 +63,15 @@ def platforms_update(platform_id: int, platform, json: PlatformUpdate):
     """Update a platform (admin)"""
     session = get_session()
     svc.update_platform(session, current_user_obj(), platform, json)
+    commit()
+    return _out(session, platform)
+
+
+@endpoint("/platforms/<int:platform_id>/delisting-review", "POST", resp=PlatformOut,
+          name="platforms_delisting_review", authorise=_may_manage)
+def platforms_delisting_review(platform_id: int, platform, json: DelistingReviewResolution):
+    """Resolve a platform's delisting review (admin): {"decision": "delist"|"clear", "reason"}; not under review → 409"""  # noqa: E501
+    session = get_session()
+    delisting.resolve(session, current_user_obj(), platform, json)
     commit()
     return _out(session, platform)

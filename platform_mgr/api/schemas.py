@@ -33,6 +33,7 @@ class PlatformOut(Out):
     founded_on: Optional[date]
     integrity_flag: bool
     integrity_note: str
+    delisting_review: bool = False
     project_count: int = 0
 
     @classmethod

@@ -35,6 +35,7 @@ __all__ = [
     "round2",
     "round_half_up",
     "top_cutoff",
+    "trimmed_reviews",
 ]
 
 
@@ -120,6 +121,17 @@ def counted(reviews: Iterable[ReviewInput]) -> list[ReviewInput]:
     return [r for r in reviews if r.is_counted]
 
 
+def trimmed_reviews(reviews: Sequence[ReviewInput], total_of) -> list[ReviewInput]:
+    """The reviews a platform's total and dimension means are taken over (DESIGN §4).
+
+    With n ≥ 5 the one highest and the one lowest total are dropped; ties are broken by reviewer id
+    (the lowest id of the lowest totals and the highest id of the highest totals are dropped), so the
+    same reviews are dropped whatever the order of `reviews`.  Otherwise every review is kept.
+    """
+    ordered = sorted(reviews, key=lambda r: (total_of(r), _sort_key(r.reviewer_id)))
+    return ordered[1:-1] if len(ordered) >= 5 else ordered
+
+
 def reviewer_total(criteria: Iterable[CriterionDef], scores: Mapping[str, int]) -> int:
     """A reviewer's total in tenths: the sum of criterion points (missing criteria count 0).
 
@@ -197,7 +209,8 @@ def aggregate(
     * std: *population* standard deviation (divide by n) of the counted totals, untrimmed.  The counted
       reviewers are the whole panel for the platform, not a sample of a larger population, so
       n = 1 gives 0 rather than being undefined.
-    * dimensions: mean points per dimension over the counted reviews (untrimmed).
+    * dimensions: mean points per dimension over the same reviews as the total (`trimmed_reviews`),
+      so the exact dimension means add up to the exact total.
     * disputed: max − min > `dispute_spread` points (exactly 20.0 is not disputed).
     * normalised_total: each reviewer's counted totals are turned into z-scores across the platforms
       they scored (population std; a reviewer with one platform or no spread contributes z = 0); the
@@ -258,13 +271,13 @@ def aggregate(
             continue
         values = [totals[(r.reviewer_id, platform)] for r in mine]
         ordered = sorted(values)
-        trimmed = ordered[1:-1] if n >= 5 else ordered
-        total = _mean(trimmed)
+        kept = trimmed_reviews(mine, lambda r: totals[(r.reviewer_id, platform)])
+        total = _mean([totals[(r.reviewer_id, platform)] for r in kept])
         dim_sums: dict[Dimension, int] = {d: 0 for d in dimensions_order}
-        for r in mine:
+        for r in kept:
             for d, t in _dimension_tenths(criteria, r.scores).items():
                 dim_sums[d] += t
-        dims_exact = {d: Fraction(s, 10 * n) for d, s in dim_sums.items()}
+        dims_exact = {d: Fraction(s, 10 * len(kept)) for d, s in dim_sums.items()}
         mean_z = _mean([z_scores[(r.reviewer_id, platform)] for r in mine])
         normalised = cycle_mean + mean_z * cycle_std
         results[platform] = PlatformResult(

@@ -51,6 +51,13 @@ class CycleUpdate(Input):
                                 mode="before")(lambda cls, v: refuse_null(v))
 
 
+class CycleClose(Input):
+    """Closing by hand: a written reason, required when the closing guard applies (DESIGN §10)."""
+
+    reason: OptionalText(2000) = Field(default="", description="required when closing before closes_at or with "
+                                                               "platforms below R1's minimum (409 reason_required)")
+
+
 class AssignmentCreate(Input):
     reviewer_id: Id
     platform_id: Id

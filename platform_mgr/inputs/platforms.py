@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 from pydantic import AfterValidator, StringConstraints, field_validator
 
-from ..enums import PlatformField, PlatformOrigin, PlatformStatus
+from ..enums import DelistingResolution, PlatformField, PlatformOrigin, PlatformStatus
 from .types import Id, Input, OptionalText, Text, null_as_empty, refuse_null
 
 #: a platform code: letters, digits, '-' and '_', stored in capitals
@@ -52,6 +52,14 @@ class PlatformStatusChange(Input):
     ``status_reason``."""
 
     status: PlatformStatus
+    reason: Text(2000)
+
+
+class DelistingReviewResolution(Input):
+    """An admin resolves a platform's delisting review (DESIGN §4): delist it or clear the mark; the reason is
+    required either way and audited."""
+
+    decision: DelistingResolution
     reason: Text(2000)
 
 

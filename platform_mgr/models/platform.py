@@ -29,6 +29,10 @@ class Platform(Timestamped, table=True):
     founded_on: Optional[date] = None
     integrity_flag: bool = Field(default=False)
     integrity_note: str = Field(default="", max_length=2000)
+    # DESIGN §4: two consecutive Fails mark the platform for delisting review until an admin resolves it;
+    # the cycle whose close marked it
+    delisting_review: bool = Field(default=False)
+    delisting_review_cycle_id: Optional[int] = Field(default=None, foreign_key="review_cycle.id", ondelete="SET NULL")
 
 
 class OperatorPlatform(SQLModel, table=True):

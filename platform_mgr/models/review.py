@@ -60,6 +60,7 @@ class ReviewCycle(Versioned, table=True):
     opened_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
     closed_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
     published_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
+    close_reason: str = Field(default="", sa_type=Text)  # the written reason of a guarded close by hand (§10)
 
 
 class Assignment(Timestamped, Versioned, table=True):

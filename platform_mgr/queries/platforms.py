@@ -69,3 +69,15 @@ def binding_candidates(session: Session, platform_id: int) -> dict[str, list[Use
                                                          User.id.not_in(bound))
                                       .order_by(User.display_name, User.id)).all())
     return out
+
+
+def under_delisting_review(session: Session, cycle_id: int) -> set[int]:
+    """The platforms marked for delisting review at the close of `cycle_id` and not yet resolved (DESIGN §4)."""
+    return set(session.exec(select(Platform.id).where(Platform.delisting_review.is_(True),
+                                                      Platform.delisting_review_cycle_id == cycle_id)).all())
+
+
+def list_under_delisting_review(session: Session, limit: int = 50) -> list[Platform]:
+    """Every platform under delisting review (the programme dashboard), by code; at most `limit`."""
+    return list(session.exec(select(Platform).where(Platform.delisting_review.is_(True))
+                             .order_by(Platform.code).limit(limit)).all())

@@ -102,6 +102,12 @@ def list_outcomes(session: Session, project_id: int, *, page: int = 1, per_page:
     return list(rows), total
 
 
+def evidence_count(session: Session, milestone_id: int) -> int:
+    """How many evidence files a milestone has (flushed rows of this transaction included)."""
+    return session.exec(select(func.count()).select_from(EvidenceFile)
+                        .where(EvidenceFile.milestone_id == milestone_id)).one()
+
+
 def evidence_for(session: Session, *, milestone_ids=(), outcome_ids=()) -> tuple[dict, dict]:
     """Evidence files of many milestones and outcomes in one query: (by milestone id, by outcome id)."""
     by_milestone: dict[int, list[EvidenceFile]] = {}

@@ -17,6 +17,7 @@ gets `Conflict`.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -29,11 +30,11 @@ from ..errors import Conflict, Invalid, StateConflict
 from ..i18n import label
 from ..inputs.cycles import CycleCreate, CycleUpdate
 from ..messages import message_for
-from ..models import ReviewCycle, utcnow
+from ..models import Assignment, Platform, ReviewCycle, User, utcnow
 from . import audit
 from .rubrics import current_rubric, ensure_default_rubric, latest_rubric  # noqa: F401  (re-exported)
 
-__all__ = ["close_cycle", "create_cycle", "ensure_default_rubric", "open_cycle", "publish_cycle", "update_cycle",
+__all__ = ["ClosingGuard", "close_cycle", "closing_guard", "create_cycle", "ensure_default_rubric", "open_cycle", "publish_cycle", "update_cycle",
            "check_manual_open", "EDITABLE_BY_STATE"]
 
 FIELDS = ("name", "window_start", "window_end", "opens_at", "closes_at", "budget", "rules")
@@ -44,7 +45,7 @@ EDITABLE_BY_STATE = {
     "published": frozenset(),
 }
 AUDIT_FIELDS = ("name", "window_start", "window_end", "opens_at", "closes_at", "budget", "rules", "state",
-                "rubric_id", "opened_at", "closed_at", "published_at")
+                "rubric_id", "opened_at", "closed_at", "published_at", "close_reason")
 
 
 def clean_rules(raw: Any) -> dict[str, int]:
@@ -136,7 +137,8 @@ def _state_conflict(session: Session, cycle: ReviewCycle, action) -> StateConfli
 
 
 def _move(session: Session, actor, cycle: ReviewCycle, *, expected: str, new: str, stamp: str, now: datetime,
-          action: str, action_label, extra: dict[str, Any] | None = None) -> ReviewCycle:
+          action: str, action_label, extra: dict[str, Any] | None = None,
+          note: dict[str, Any] | None = None) -> ReviewCycle:
     """The conditional update: moves the cycle only when it is still in `expected`."""
     session.flush()
     before = audit.snapshot(cycle, AUDIT_FIELDS)
@@ -147,7 +149,8 @@ def _move(session: Session, actor, cycle: ReviewCycle, *, expected: str, new: st
     if result.rowcount != 1:
         raise _state_conflict(session, cycle, action_label)
     session.refresh(cycle)
-    audit.record(session, actor, "cycle", cycle.id, action, before, audit.snapshot(cycle, AUDIT_FIELDS), at=now)
+    audit.record(session, actor, "cycle", cycle.id, action, before,
+                 {**audit.snapshot(cycle, AUDIT_FIELDS), **(note or {})}, at=now)
     return cycle
 
 
@@ -165,13 +168,95 @@ def open_cycle(session: Session, actor_user_or_None, cycle: ReviewCycle, *, now:
                  action="open", action_label=_l("opened"), extra={"rubric_id": rubric.id})
 
 
-def close_cycle(session: Session, actor_user_or_None, cycle: ReviewCycle, *, now: datetime) -> ReviewCycle:
-    """open → closed, and in the same transaction freeze the eligibility snapshot."""
+@dataclass(frozen=True)
+class Shortfall:
+    """An assigned platform with fewer counted reviews (submitted, no conflict) than R1 requires."""
+
+    platform_id: int
+    code: str
+    name_zh: str
+    name_en: str
+    counted: int
+    required: int
+    unsubmitted: tuple[str, ...] = ()  # the display names of its reviewers who have not submitted
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"platform_id": self.platform_id, "code": self.code, "counted": self.counted,
+                "required": self.required, "unsubmitted": list(self.unsubmitted)}
+
+
+@dataclass(frozen=True)
+class ClosingGuard:
+    """DESIGN §10: closing by hand before `closes_at`, or while an assigned platform has fewer counted reviews
+    than R1 requires, shows what is missing and needs a written reason."""
+
+    early: bool
+    closes_at: datetime
+    required: int
+    short: list[Shortfall] = field(default_factory=list)
+
+    @property
+    def applies(self) -> bool:
+        return self.early or bool(self.short)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"early": self.early, "required": self.required, "short": [x.to_dict() for x in self.short]}
+
+
+def closing_guard(session: Session, cycle: ReviewCycle, *, now: datetime) -> ClosingGuard:
+    """What closing `cycle` at `now` by hand would leave missing (two queries, whatever the size)."""
+    try:
+        required = RuleSet.from_overrides(cycle.rules or {}).min_reviews
+    except RuleSetError:  # stored overrides are validated on write
+        required = RuleSet().min_reviews
+    rows = session.exec(
+        select(Assignment.platform_id, Assignment.review_state, Assignment.conflict_declared, User.display_name)
+        .join(User, User.id == Assignment.reviewer_id)
+        .where(Assignment.cycle_id == cycle.id).order_by(Assignment.platform_id, Assignment.id)).all()
+    counted: dict[int, int] = {}
+    unsubmitted: dict[int, list[str]] = {}
+    for platform_id, state, conflict, name in rows:
+        counted.setdefault(platform_id, 0)
+        unsubmitted.setdefault(platform_id, [])
+        if state == "submitted":
+            counted[platform_id] += 0 if conflict else 1
+        elif not conflict:
+            unsubmitted[platform_id].append(name)
+    short_ids = [pid for pid, n in counted.items() if n < required]
+    platforms = {p.id: p for p in session.exec(select(Platform).where(Platform.id.in_(short_ids))).all()} \
+        if short_ids else {}
+    short = sorted((Shortfall(pid, platforms[pid].code, platforms[pid].name_zh, platforms[pid].name_en, counted[pid],
+                              required, tuple(unsubmitted[pid])) for pid in short_ids if pid in platforms),
+                   key=lambda x: x.code)
+    return ClosingGuard(early=now < cycle.closes_at, closes_at=cycle.closes_at, required=required, short=short)
+
+
+REASON_REQUIRED = _l("Closing now leaves reviews missing or comes before the closing time: give a written reason.")
+
+
+def close_cycle(session: Session, actor_user_or_None, cycle: ReviewCycle, *, now: datetime,
+                reason: str | None = None, by_hand: bool = False) -> ReviewCycle:
+    """open → closed, and in the same transaction freeze the eligibility snapshot.
+
+    By hand (`by_hand`, the admin's button or API call), the closing guard applies: closing before `closes_at`
+    or with platforms below R1's minimum needs a written `reason` (409 ``reason_required`` otherwise), which
+    is stored on the cycle and, with what was missing, in the audit event.  The scheduler closes on time."""
+    reason = (reason or "").strip()
+    note: dict[str, Any] = {}
+    if by_hand:
+        guard = closing_guard(session, cycle, now=now) if cycle.state == "open" else None
+        if guard is not None and guard.applies:
+            if not reason:
+                raise Conflict(REASON_REQUIRED, code="reason_required",
+                               fields={"reason": _l("Say why the cycle is closed now.")})
+            note = {"closing_guard": guard.to_dict()}
     _move(session, actor_user_or_None, cycle, expected="open", new="closed", stamp="closed_at", now=now,
-          action="close", action_label=_l("closed"))
+          action="close", action_label=_l("closed"), extra={"close_reason": reason}, note=note)
+    from .delisting import mark_at_close
     from .eligibility import freeze_snapshot
 
-    freeze_snapshot(session, cycle, now=now)
+    snapshot = freeze_snapshot(session, cycle, now=now)
+    mark_at_close(session, cycle, snapshot, now=now)  # a second consecutive Fail: delisting review (§4)
     return cycle
 
 

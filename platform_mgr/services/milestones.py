@@ -21,6 +21,7 @@ from ..inputs.projects import MilestoneCompletion, MilestoneCreate, MilestoneUpd
 from ..messages import message_for
 from ..models import Milestone, Project
 from ..queries import gates as gq
+from ..queries import projects as pq
 from . import audit
 
 FIX = _l("Please correct the marked fields.")
@@ -69,6 +70,16 @@ def _completion(status: str, completed_on: date | None, today: date) -> date | N
         raise domain_error(exc) from None
 
 
+EVIDENCE_REQUIRED = _l("A must-meet milestone can be marked done only with at least one evidence file attached.")
+
+
+def _require_evidence(session: Session, milestone_id: int | None) -> None:
+    """DESIGN §3: a must-meet milestone is done only with evidence — 409 ``evidence_required`` otherwise."""
+    if milestone_id is None or not pq.evidence_count(session, milestone_id):
+        raise Conflict(EVIDENCE_REQUIRED, code="evidence_required",
+                       fields={"file": _l("Attach at least one evidence file.")})
+
+
 # --- use cases ---------------------------------------------------------------------------------------
 
 def add_milestone(session: Session, user, project: Project, data: MilestoneCreate, *, today: date,
@@ -80,6 +91,8 @@ def add_milestone(session: Session, user, project: Project, data: MilestoneCreat
         status = MilestoneStatus.DONE
     if data.completed_on is not None and status is not MilestoneStatus.DONE:
         raise Invalid(FIX, fields={"completed_on": _l("Only a done milestone has a completion date.")})
+    if status is MilestoneStatus.DONE and data.is_gate_criterion:
+        _require_evidence(session, None)  # a new row has no evidence yet: plan it, attach the file, complete it
     milestone = Milestone(project_id=project.id, stage=data.stage or project.stage, title=data.title,
                           deliverable=data.deliverable, due_on=data.due_on, status=status,
                           completed_on=_completion(status, data.completed_on, today), trl_claimed=data.trl_claimed,
@@ -120,6 +133,9 @@ def update_milestone(session: Session, user, milestone: Milestone, project: Proj
         errors["completed_on"] = _l("Only a done milestone has a completion date.")
     if errors:
         raise Invalid(FIX, fields=errors)
+    must_meet = clean.get("is_gate_criterion", milestone.is_gate_criterion)
+    if new_status == "done" and milestone.status != "done" and must_meet:
+        _require_evidence(session, milestone.id)
     before = audit.snapshot(milestone, AUDIT_FIELDS)
     for key in ("title", "deliverable", "due_on", "stage", "trl_claimed", "is_gate_criterion"):
         if key in clean:

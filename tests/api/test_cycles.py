@@ -97,7 +97,12 @@ def test_state_moves_once_and_close_freezes_the_snapshot(api, make, db):
     again = client.post(f"/api/v1/cycles/{cycle.id}/open")
     body = _error(again, 409)
     assert ("open" in body["message"].lower() or "开放" in body["message"]) and body["code"] == "cycle_open"
-    assert client.post(f"/api/v1/cycles/{cycle.id}/close").get_json()["state"] == "closed"
+    # closing before closes_at needs a written reason (DESIGN §10): 409 reason_required, nothing moves
+    refused = _error(client.post(f"/api/v1/cycles/{cycle.id}/close", json={"reason": "  "}), 409)
+    assert refused["code"] == "reason_required" and "reason" in refused["fields"]
+    assert _error(client.post(f"/api/v1/cycles/{cycle.id}/close"), 409)["code"] == "reason_required"
+    closed = client.post(f"/api/v1/cycles/{cycle.id}/close", json={"reason": "评审已提前完成"}, expect=200).get_json()
+    assert closed["state"] == "closed" and closed["close_reason"] == "评审已提前完成"
     assert db.exec(select(EligibilitySnapshot).where(EligibilitySnapshot.cycle_id == cycle.id)).first() is not None
     assert client.post(f"/api/v1/cycles/{cycle.id}/publish").get_json()["state"] == "published"
     actions = db.exec(select(AuditEvent.action).where(AuditEvent.entity_type == "cycle",

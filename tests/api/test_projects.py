@@ -101,8 +101,15 @@ def test_milestone_plan_complete_and_stale_version(api, world, make, db):
     m = response.get_json()
     assert m["stage"] == "S0" and m["overdue"] is True and m["days_overdue"] > 0  # past due dates are allowed
     today = shanghai_today()
-    response = op.patch(f"/api/v1/milestones/{m['id']}", json={"version": m["version"], "status": "done",
-                                                                "completed_on": today.isoformat(), "trl_claimed": 3})
+    body = {"version": m["version"], "status": "done", "completed_on": today.isoformat(), "trl_claimed": 3}
+    # a must-meet milestone is done only with evidence (DESIGN §3): 409 evidence_required, nothing changed
+    refused = op.patch(f"/api/v1/milestones/{m['id']}", json=body, expect=409)
+    assert refused.get_json()["error"]["code"] == "evidence_required"
+    db.expire_all()
+    assert db.get(Milestone, m["id"]).status == "planned"
+    op.client.post(f"/api/v1/milestones/{m['id']}/evidence", content_type="multipart/form-data",
+                   data={"file": (io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "report.pdf")}, headers=op._headers(), expect=201)
+    response = op.patch(f"/api/v1/milestones/{m['id']}", json=body)
     assert response.status_code == 200, response.get_json()
     done = response.get_json()
     assert done["status"] == "done" and done["overdue"] is False and done["trl_claimed"] == 3
@@ -333,6 +340,7 @@ def test_audit_shows_a_projects_history(api, world, make, db):
     pid = _create(op, world["platform"]).get_json()["id"]
     ms = op.get(f"/api/v1/projects/{pid}/milestones").get_json()["items"]
     for m in ms:
+        make.evidence(db.get(Milestone, m["id"]))
         op.patch(f"/api/v1/milestones/{m['id']}", json={"version": m["version"], "status": "done"}, expect=200)
     review = op.post(f"/api/v1/projects/{pid}/gate-reviews", json={}).get_json()
     api(world["gatekeeper"]).post(f"/api/v1/gate-reviews/{review['id']}/decision", json={"decision": "go"}, expect=200)

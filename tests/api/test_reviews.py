@@ -160,7 +160,7 @@ def test_results_follow_design_4_and_visibility_rules(api, make, db):
     first, second = body["items"]
     assert (first["code"], first["n_reviews"], first["total"], first["min"], first["max"], first["disputed"]) == \
         ("AAA", 5, 80.0, 60.0, 100.0, True)
-    assert first["rank"] == 1 and first["dimensions"]["verification"] == 24.0  # mean of 27, 24, 21, 18, 30 (untrimmed)
+    assert first["rank"] == 1 and first["dimensions"]["verification"] == 24.0  # mean of 27, 24, 21 (60 and 100 trimmed, as in the total)
     assert (second["n_reviews"], second["total"], second["disputed"], second["std"]) == (2, 75.0, False, 5.0)
     states = {(r["reviewer"], r["counted"]) for r in first["reviews"]}
     assert ("R5", False) in states and len(first["reviews"]) == 6

@@ -1,7 +1,7 @@
 """The three user journeys end to end in Chromium, through the pages a person uses (no shortcut through the
 API): the fixtures fail a test on any request to another host and on any script or console error.
 
-1. an operator completes a milestone, uploads its evidence and requests the gate review;
+1. an operator completes a milestone with its evidence file and requests the gate review;
 2. the platform's gatekeeper decides it (go) and the project moves to the next stage;
 3. a reviewer scores every criterion and submits; an admin closes the cycle, reads a platform's eligibility
    explanation and downloads the XLSX, whose digest is announced in X-Content-SHA256.
@@ -47,17 +47,16 @@ def test_operator_completes_a_milestone_and_requests_the_gate_then_the_gatekeepe
     page.page.click(f"#m{milestone.id} a[href$='/milestones/{milestone.id}/complete']")
     page.page.wait_for_load_state()
     page.page.select_option("#trl_claimed", "3")
+    # a must-meet milestone is done only with evidence: the completion form takes the file (DESIGN §3)
+    page.page.set_input_files("#file", files=[{"name": "需求确认函.pdf", "mimeType": "application/pdf", "buffer": PDF}])
     page.page.click("main form [type=submit]")
     page.page.wait_for_load_state()
     assert page.page.locator(".alert-success").count() >= 1
     db.refresh(milestone)
     assert milestone.status == "done"
 
-    # evidence on the milestone's page
+    # the evidence is on the milestone's page
     page.goto(f"/projects/milestones/{milestone.id}")
-    page.page.set_input_files("#file", files=[{"name": "需求确认函.pdf", "mimeType": "application/pdf", "buffer": PDF}])
-    page.page.click("form[enctype='multipart/form-data'] [type=submit]")
-    page.page.wait_for_load_state()
     assert page.page.locator("#evidence a", has_text="需求确认函.pdf").count() == 1
 
     # the gate request
@@ -121,15 +120,18 @@ def test_reviewer_scores_then_admin_closes_explains_and_downloads(page, make, db
     db.refresh(mine)
     assert mine.review_state == "submitted"
 
-    # 3b. the admin closes the cycle (confirming), reads the explanation and downloads the list
+    # 3b. the admin closes the cycle before its closing time: the closing guard asks for a written reason
+    # (DESIGN §10); confirming, they read the explanation and download the list
     _switch_user(page, admin.email)
     page.goto(f"/cycles/{cycle.id}?lang=en")
+    assert "closing now is early" in page.page.text_content("#closing-guard")
+    page.page.fill("#reason", "All three reviews are in; the panel met on 16 November.")
     page.page.once("dialog", lambda dialog: dialog.accept())
     page.page.click(f"form[action$='/cycles/{cycle.id}/close'] button[type=submit]")
     page.page.wait_for_load_state()
     assert "Scoring is closed and the eligibility snapshot is frozen." in page.page.content()
     db.refresh(cycle)
-    assert cycle.state == "closed"
+    assert cycle.state == "closed" and cycle.close_reason == "All three reviews are in; the panel met on 16 November."
 
     page.goto(f"/eligibility/cycles/{cycle.id}")
     page.screenshot("journey-eligibility-en")

@@ -274,8 +274,9 @@ def test_grade_uses_the_exact_total_not_the_displayed_one():
 
 
 def test_dimension_floor_uses_the_exact_mean():
-    """20 reviews, operating 15 nineteen times and 14.9 once: mean 299.9/20 = 14.995, shown 15.00 but below 15."""
-    platform = facts("P", [(27, 40, 15)] * 19 + [(27, 40, "14.9")])
+    """24 reviews, the lowest (81) and highest (83) trimmed; of the 22 counted, operating is 15 twenty-one
+    times and 14.9 once: mean 329.9/22 = 14.99545…, shown 15.00 but below 15."""
+    platform = facts("P", [(26, 40, 15)] + [(27, 40, 15)] * 21 + [("27.1", 40, "14.9"), (28, 40, 15)])
     row = only(platform)
     r3 = row.reason(RuleCode.R3_DIMENSION_FLOOR)
     assert not r3.passed and row.verdict is Verdict.INELIGIBLE

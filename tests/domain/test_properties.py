@@ -1,6 +1,7 @@
 """Hypothesis properties of the scoring and eligibility rules (DESIGN §5), over generated cycles:
 
 - a reviewer's total and a platform's total stay within 0 … the rubric's maximum;
+- the dimension means of every counted platform add up to its total (the same trimmed reviews);
 - the trimmed mean lies between the lowest and highest counted total; std ≥ 0; disputed ⇔ spread > limit;
 - awards are never negative, never above the tier cap, never add up to more than the budget, and only
   eligible platforms get money;
@@ -72,6 +73,17 @@ def test_platform_totals_are_within_bounds_and_between_min_and_max(reviews, spre
         assert res.disputed == (max(totals) - min(totals) > spread)
         for dim, value in res.dimensions_exact.items():
             assert value is None or 0 <= value <= DIM_MAX[dim]
+
+
+@SETTINGS
+@given(cycle_reviews())
+def test_the_dimension_means_of_every_counted_platform_add_up_to_its_total(reviews):
+    # DESIGN §4: the total and the dimension means are taken over the same counted (trimmed) reviews
+    for res in aggregate(CRITERIA, reviews).values():
+        if res.n:
+            assert sum(res.dimensions_exact.values()) == res.total_exact
+        else:
+            assert all(v is None for v in res.dimensions_exact.values())
 
 
 @SETTINGS

@@ -187,17 +187,40 @@ def test_dimension_means_over_counted_reviews():
     assert list(result.dimensions) == [Dimension.VERIFICATION, Dimension.SERVICE, Dimension.OPERATING]
 
 
-def test_dimension_means_are_not_trimmed():
-    # five reviews: total is trimmed, dimension means use all five
+def test_dimension_means_are_trimmed_like_the_total():
+    # five reviews: the total and the dimension means drop the same highest and lowest review (DESIGN §4)
     reviews = [tiny(f"r{i}", "P", v, s, o) for i, (v, s, o) in enumerate(
         [(10, 20, 10), (20, 30, 15), (20, 35, 15), (25, 40, 20), (30, 45, 25)])]
     result = aggregate(TINY, reviews)["P"]
     # totals 40, 65, 70, 85, 100 → trimmed (65+70+85)/3 = 73.33
     assert result.total == D("73.33")
-    # verification (10+20+20+25+30)/5 = 21; service (20+30+35+40+45)/5 = 34; operating 85/5 = 17
+    # r1, r2, r3 count: verification (20+20+25)/3 = 21.67; service (30+35+40)/3 = 35; operating 50/3 = 16.67
     assert result.dimensions == {
-        Dimension.VERIFICATION: D("21.00"), Dimension.SERVICE: D("34.00"), Dimension.OPERATING: D("17.00"),
+        Dimension.VERIFICATION: D("21.67"), Dimension.SERVICE: D("35.00"), Dimension.OPERATING: D("16.67"),
     }
+    assert sum(result.dimensions_exact.values()) == result.total_exact
+
+
+def test_the_issue_example_dimensions_add_up_to_the_total():
+    # totals 99, 93, 92, 91, 40: the untrimmed dimensions added up to 83 while the total was 92
+    panel = [(29, 45, 25), (28, 42, 23), (27, 42, 23), (27, 41, 23), (10, 20, 10)]
+    reviews = [tiny(f"r{i}", "P", v, s, o) for i, (v, s, o) in enumerate(panel)]
+    result = aggregate(TINY, reviews)["P"]
+    assert result.total == D("92.00")
+    assert result.dimensions == {
+        Dimension.VERIFICATION: D("27.33"), Dimension.SERVICE: D("41.67"), Dimension.OPERATING: D("23.00"),
+    }
+    assert sum(result.dimensions_exact.values()) == 92
+
+
+def test_trimming_ties_drop_the_same_reviews_in_any_order():
+    # two reviews share the lowest total with different dimensions; the lower reviewer id is dropped
+    panel = {"a": (10, 30, 10), "b": (20, 20, 10), "c": (25, 40, 20), "d": (25, 40, 20), "e": (30, 45, 25)}
+    reviews = [tiny(k, "P", *v) for k, v in panel.items()]
+    forward, backward = aggregate(TINY, reviews)["P"], aggregate(TINY, list(reversed(reviews)))["P"]
+    assert forward == backward
+    # "a" (50) and "e" (100) dropped: verification (20+25+25)/3
+    assert forward.dimensions_exact[Dimension.VERIFICATION] == Fraction(70, 3)
 
 
 # --- reviewer-normalised total ------------------------------------------------------------------

@@ -289,6 +289,31 @@ def test_freeze_then_change_data_changes_nothing(app, db, make):
     assert live["EPS"]["verdict"] == "eligible" and live["ALPHA"]["name_zh"] == "改名后的平台"
 
 
+def test_a_frozen_snapshot_keeps_the_arithmetic_it_was_frozen_with(app, db, make, monkeypatch):
+    """Issue 15 changed the dimension means (trimmed like the total).  A snapshot frozen before a change of
+    arithmetic is read as it was frozen: neither the rows, the dimensions nor the export bytes are
+    recomputed.  Here the snapshot is frozen with no trimming at all (the arithmetic patched), then read
+    with today's: totals 100 100 100 100 0 → frozen mean 80 and verification 24; live trimmed 100 and 30."""
+    from platform_mgr.domain import scoring
+    from platform_mgr.exports import snapshot_digests
+
+    cycle = make.cycle(state="closed")
+    platform = make.platform(code="TRIM")
+    for pct in (100, 100, 100, 100, 0):
+        make.review(cycle, make.reviewer(), platform, pct)
+    with monkeypatch.context() as patched:
+        patched.setattr(scoring, "trimmed_reviews", lambda reviews, total_of: list(reviews))
+        snapshot = svc.freeze_snapshot(db, cycle, now=CLOSE)
+        db.commit()
+    frozen = by_code(svc.get_eligibility(db, cycle))["TRIM"]
+    assert (frozen["total"], frozen["dimensions"]["verification"], frozen["n_reviews"]) == (80.0, 24.0, 5)
+    assert snapshot_digests(svc.get_eligibility(db, cycle)) == snapshot.export_digests
+    live = by_code(svc.compute(db, cycle, today=date(2026, 12, 2)))["TRIM"]
+    assert (live["total"], live["dimensions"]["verification"]) == (100.0, 30.0)
+    db.expire_all()
+    assert db.get(EligibilitySnapshot, snapshot.id).payload == snapshot.payload
+
+
 def test_published_cycle_reads_the_snapshot(app, db, make):
     cycle, *_ = scenario(make, db)
     svc.freeze_snapshot(db, cycle, now=CLOSE)

@@ -143,6 +143,41 @@ def test_go_copies_the_platform_template_and_moves_trl(make, w, db, tx):
             ("平台验证报告", TODAY + timedelta(days=45), True)]
 
 
+def _attach(s, milestone):
+    """An evidence row for `milestone` in session `s` (the rule asks only whether there is one)."""
+    from platform_mgr.models import EvidenceFile
+
+    s.add(EvidenceFile(milestone_id=milestone.id, original_name="证明.pdf", stored_name=f"test-{milestone.id}.pdf",
+                       content_type="application/pdf", size_bytes=10, sha256="0" * 64))
+    s.flush()
+
+
+def test_completing_a_must_meet_milestone_needs_evidence(make, w, tx):
+    project = make.project(w["platform"])
+    must = make.milestone(project, is_gate_criterion=True)
+    plain = make.milestone(project)
+    with pytest.raises(Conflict) as info, tx() as s:
+        m = s.get(Milestone, must.id)
+        milestone_svc.complete_milestone(s, s.get(User, w["op"].id), m, s.get(Project, project.id),
+                                         MilestoneCompletion(version=m.version), today=TODAY)
+    assert info.value.code == "evidence_required" and "file" in info.value.fields
+    with pytest.raises(Conflict) as info, tx() as s:  # registered as done at once: no evidence can be there yet
+        milestone_svc.add_milestone(s, s.get(User, w["op"].id), s.get(Project, project.id),
+                                    MilestoneCreate(title="x", due_on=TODAY, is_gate_criterion=True, status="done"),
+                                    today=TODAY)
+    assert info.value.code == "evidence_required"
+    with tx() as s:  # a milestone that is not must-meet needs none; with a file a must-meet one is done
+        m = s.get(Milestone, plain.id)
+        milestone_svc.complete_milestone(s, s.get(User, w["op"].id), m, s.get(Project, project.id),
+                                         MilestoneCompletion(version=m.version), today=TODAY)
+        m = s.get(Milestone, must.id)
+        _attach(s, m)
+        milestone_svc.complete_milestone(s, s.get(User, w["op"].id), m, s.get(Project, project.id),
+                                         MilestoneCompletion(version=m.version), today=TODAY)
+    with tx() as s:
+        assert {s.get(Milestone, must.id).status, s.get(Milestone, plain.id).status} == {"done"}
+
+
 def test_recycle_hold_resume_and_kill(make, w, tx):
     project = _ready(make, w["platform"], stage="S2")
     review_id = _request(tx, project.id, w["op"].id)
@@ -157,6 +192,7 @@ def test_recycle_hold_resume_and_kill(make, w, tx):
         _request(tx, project.id, w["op"].id)
     with tx() as s:
         m = s.get(Milestone, rework_id)
+        _attach(s, m)  # a must-meet milestone is done only with evidence (DESIGN §3)
         milestone_svc.complete_milestone(s, s.get(User, w["op"].id), m, s.get(Project, project.id),
                                          MilestoneCompletion(version=m.version), today=TODAY)
     review_id = _request(tx, project.id, w["op"].id)
@@ -209,6 +245,7 @@ def test_every_change_is_audited_and_the_chain_verifies(make, w, tx, runner, db)
         pid = project.id
     with tx() as s:
         for m in s.exec(select(Milestone).where(Milestone.project_id == pid)).all():
+            _attach(s, m)
             milestone_svc.update_milestone(s, s.get(User, w["op"].id), m, s.get(Project, pid),
                                            MilestoneUpdate(status="done", version=m.version), today=TODAY)
     review_id = _request(tx, pid, w["op"].id)

@@ -40,6 +40,7 @@ CJK_RUN = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
 GATE_KINDS = ("gate_requested", "gate_decided")
 from platform_mgr.services.accounts import MAIL_KINDS as ACCOUNT_KINDS  # noqa: E402
 from platform_mgr.services.conflicts import MAIL_KINDS as CONFLICT_KINDS  # noqa: E402
+from platform_mgr.services.delisting import MAIL_KINDS as DELISTING_KINDS  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +95,8 @@ def assert_bilingual(reminder) -> texts.Texts:
 # --- one template per kind ------------------------------------------------------------------------------
 
 def test_every_kind_has_its_template_with_a_subject_and_a_body(texts_app):
-    kinds = [str(k) for k in ReminderKind] + list(GATE_KINDS) + list(ACCOUNT_KINDS) + list(CONFLICT_KINDS)
+    kinds = [str(k) for k in ReminderKind] + list(GATE_KINDS) + list(ACCOUNT_KINDS) + list(CONFLICT_KINDS) \
+        + list(DELISTING_KINDS)
     assert sorted(p.stem for p in MAIL.glob("*.txt") if not p.name.startswith("_")) == sorted(kinds)
     for kind in kinds:
         template = texts.template_for(kind)
@@ -109,6 +111,14 @@ def test_every_string_of_the_mail_templates_is_translated_into_chinese():
         compiled = read_mo(fh)
     translated = {m.id if isinstance(m.id, str) else m.id[0] for m in compiled if m.id and m.string}
     assert len(ids) > 30 and not sorted(ids - translated)
+
+
+def test_the_delisting_review_text_names_the_platform_in_both_languages(texts_app):
+    mail = SimpleNamespace(kind="delisting_review", context={"code": "BCI", "name_zh": "脑机接口平台",
+                                                            "name_en": "BCI platform", "cycle_name": "2026 年度评估"})
+    t = assert_bilingual(mail)
+    assert "BCI" in t.subject_zh and "BCI" in t.subject_en
+    assert "脑机接口平台" in t.body_zh and "BCI platform" in t.body_en and "2026 年度评估" in t.body_zh
 
 
 # --- the account links (services/accounts.py) -------------------------------------------------------------

@@ -55,7 +55,7 @@ def test_state_buttons_move_the_cycle_and_refuse_twice(client, auth, make, db):
     assert cycle.state == "open"
     again = client.post(f"/cycles/{cycle.id}/open?lang=en", follow_redirects=True)
     assert "it cannot be opened" in again.get_data(as_text=True)
-    client.post(f"/cycles/{cycle.id}/close", expect=302)
+    client.post(f"/cycles/{cycle.id}/close", data={"reason": "评审已提前完成"}, expect=302)
     client.post(f"/cycles/{cycle.id}/publish", expect=302)
     db.refresh(cycle)
     assert cycle.state == "published"

@@ -83,26 +83,36 @@ def test_plan_complete_and_attach_evidence(client, auth, world, make, db, app):
     response = client.post(f"/projects/milestones/{m.id}/complete",
                            data={"completed_on": tomorrow, "trl_claimed": "3", "version": "1"})
     assert response.status_code == 422 and "completed_on" in _html(response)
+    # a must-meet milestone is done only with evidence: without a file the form says so (409), nothing changes
     response = client.post(f"/projects/milestones/{m.id}/complete",
                            data={"completed_on": shanghai_today().isoformat(), "trl_claimed": "3", "version": "1"})
-    assert response.status_code == 302
+    assert response.status_code == 409 and "至少附一份证明材料" in _html(response)
+    db.expire_all()
+    assert db.get(Milestone, m.id).status == "planned"
+    # the completion form takes the files in the same submission
+    response = client.post(f"/projects/milestones/{m.id}/complete", content_type="multipart/form-data", data={
+        "completed_on": shanghai_today().isoformat(), "trl_claimed": "3", "version": "1",
+        "file": [(io.BytesIO(PDF), "检测报告.pdf"), (io.BytesIO(b"plain notes"), "记录.txt")]})
+    assert response.status_code == 302, _html(response)
     db.expire_all()
     assert db.get(Milestone, m.id).status == "done" and db.get(Milestone, m.id).trl_claimed == 3
     # evidence: a PDF is accepted and served as an attachment under its original name
-    response = client.post(f"/projects/milestones/{m.id}/evidence",
-                           data={"file": (io.BytesIO(PDF), "检测报告.pdf")}, content_type="multipart/form-data")
-    assert response.status_code == 302
-    ev = db.exec(select(EvidenceFile)).one()
+    ev, notes = db.exec(select(EvidenceFile).order_by(EvidenceFile.id)).all()
     assert ev.original_name == "检测报告.pdf" and ev.content_type == "application/pdf" and ev.stored_name != ev.original_name
+    assert notes.original_name == "记录.txt" and notes.milestone_id == m.id
     download = client.get(f"/projects/evidence/{ev.id}")
     assert download.status_code == 200 and download.data == PDF
     assert download.headers["Content-Disposition"].startswith("attachment")
+    # more evidence later, on the milestone's page
+    response = client.post(f"/projects/milestones/{m.id}/evidence",
+                           data={"file": (io.BytesIO(PDF), "补充.pdf")}, content_type="multipart/form-data")
+    assert response.status_code == 302
     # an executable pretending to be a PDF is refused
     response = client.post(f"/projects/milestones/{m.id}/evidence",
                            data={"file": (io.BytesIO(b"MZ\x90\x00\x03binary"), "report.pdf")},
                            content_type="multipart/form-data")
     assert response.status_code == 422
-    assert len(db.exec(select(EvidenceFile)).all()) == 1
+    assert len(db.exec(select(EvidenceFile)).all()) == 3
     # another platform's operator cannot download
     client.post("/logout", expect=302)
     auth.login(world["other_op"].email)

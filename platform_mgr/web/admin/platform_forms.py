@@ -33,6 +33,12 @@ class IntegrityForm(FlaskForm):
     note = TextAreaField(_l("Note"))
 
 
+class DelistingReviewForm(FlaskForm):
+    """Resolve a delisting review: delist, or clear the mark (the decision is the button's route)."""
+
+    reason = TextAreaField(_l("Reason"))
+
+
 class BindingForm(FlaskForm):
     """Bind one person (the choices: the active people of the binding's role not bound yet)."""
 

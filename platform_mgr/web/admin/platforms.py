@@ -15,6 +15,7 @@ from ... import permissions
 from ...db import get_session
 from ...enums import PlatformField, PlatformOrigin, PlatformStatus
 from ...inputs.platforms import (
+    DelistingReviewResolution,
     IntegrityFlagChange,
     PlatformBinding,
     PlatformCreate,
@@ -23,11 +24,11 @@ from ...inputs.platforms import (
 )
 from ...loaders import load_platform, load_user, person
 from ...queries import platforms as pq
-from ...services import accounts
+from ...services import accounts, delisting
 from ...services import platforms as platform_svc
 from ..helpers import REFUSED, actor, apply_errors, form_input, mark_required, page_args, require, submit
 from .blueprint import bp
-from .platform_forms import BindingForm, IntegrityForm, PlatformForm, StatusForm
+from .platform_forms import BindingForm, DelistingReviewForm, IntegrityForm, PlatformForm, StatusForm
 
 #: the filter of the list by integrity flag: ?integrity=1 flagged, 0 not flagged
 FLAGS = {"1": True, "0": False}
@@ -125,7 +126,8 @@ def _change(platform, name: str, form, action, message: str, *, model=None, data
 
 #: the changes made with a form on the platform's page: its form, its input model and the service
 CHANGES = {"status": (StatusForm, PlatformStatusChange, platform_svc.change_status),
-           "integrity": (IntegrityForm, IntegrityFlagChange, platform_svc.change_integrity_flag)}
+           "integrity": (IntegrityForm, IntegrityFlagChange, platform_svc.change_integrity_flag),
+           "delisting": (DelistingReviewForm, DelistingReviewResolution, delisting.resolve)}
 
 
 def _platform_change(platform_id: int, name: str, message: str, **data):
@@ -166,6 +168,18 @@ def flag_platform(platform_id: int):
 @login_required
 def clear_platform_flag(platform_id: int):
     return _platform_change(platform_id, "integrity", _("The integrity flag is cleared."), flag=False)
+
+
+@bp.route("/platforms/<int:platform_id>/delisting-review/delist", methods=["POST"])
+@login_required
+def delist_under_review(platform_id: int):
+    return _platform_change(platform_id, "delisting", _("The platform is delisted."), decision="delist")
+
+
+@bp.route("/platforms/<int:platform_id>/delisting-review/clear", methods=["POST"])
+@login_required
+def clear_delisting_review(platform_id: int):
+    return _platform_change(platform_id, "delisting", _("The delisting review is cleared."), decision="clear")
 
 
 def _bind(platform_id: int, kind: str, message: str):

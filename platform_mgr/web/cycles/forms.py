@@ -85,6 +85,12 @@ class ActionForm(FlaskForm):
     """A button that changes state: only the CSRF token."""
 
 
+class CloseForm(FlaskForm):
+    """Closing by hand; the reason is required when the closing guard applies (DESIGN §10)."""
+
+    reason = TextAreaField(_l("Reason for closing now"))
+
+
 class AssignForm(FlaskForm):
     reviewer_id = SelectField(_l("Reviewer"), coerce=int, validators=[Optional()])
     platform_id = SelectField(_l("Platform"), coerce=int, validators=[Optional()])

@@ -62,14 +62,20 @@ def new():
 @bp.route("/<int:cycle_id>")
 @login_required
 def detail(cycle_id: int):
-    cycle = load_cycle(cycle_id, need=permissions.can_view_cycle)
+    return _detail_page(load_cycle(cycle_id, need=permissions.can_view_cycle))
+
+
+def _detail_page(cycle, close_form=None):
     session, a = get_session(), actor()
     rubric = q.get_rubric_or_404(session, cycle.rubric_id)
     progress = q.cycle_progress(session, [cycle.id]).get(cycle.id, q.Progress())
     mine = q.cycle_progress(session, [cycle.id], reviewer_id=a.id).get(cycle.id) if a.is_reviewer else None
+    guard = svc.closing_guard(session, cycle, now=utcnow()) \
+        if cycle.state == "open" and permissions.can_manage_cycle(a, cycle) else None
     return render_template("cycles/detail.html", cycle=cycle, rubric=rubric, progress=progress, mine=mine,
                            criteria_count=len(q.rubric_criteria(session, rubric.id)), action_form=f.ActionForm(),
-                           editable=svc.EDITABLE_BY_STATE.get(cycle.state, ()))
+                           editable=svc.EDITABLE_BY_STATE.get(cycle.state, ()), guard=guard,
+                           close_form=close_form or f.CloseForm(formdata=None))
 
 
 @bp.route("/<int:cycle_id>/edit", methods=["GET", "POST"])
@@ -118,7 +124,23 @@ def open_(cycle_id: int):
 @bp.post("/<int:cycle_id>/close")
 @login_required
 def close(cycle_id: int):
-    return _move(cycle_id, svc.close_cycle, _("Scoring is closed and the eligibility snapshot is frozen."))
+    """Close by hand; the closing guard (§10) asks for a written reason: refused (409) without one, the page
+    shows again with what is missing."""
+    cycle = load_cycle(cycle_id, need=permissions.can_manage_cycle)
+    form = f.CloseForm()
+    if not form.validate_on_submit():
+        flash(_("The form has expired; please try again."), "danger")
+        return redirect(url_for("cycles.detail", cycle_id=cycle.id))
+    session = get_session()
+    try:
+        svc.close_cycle(session, current_user, cycle, now=utcnow(), reason=form.reason.data, by_hand=True)
+        session.commit()
+    except AppError as exc:
+        session.rollback()
+        apply_errors(form, exc)
+        return _detail_page(session.get(type(cycle), cycle.id), close_form=form), exc.status
+    flash(_("Scoring is closed and the eligibility snapshot is frozen."), "success")
+    return redirect(url_for("cycles.detail", cycle_id=cycle.id))
 
 
 @bp.post("/<int:cycle_id>/publish")

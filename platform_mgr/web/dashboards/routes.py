@@ -7,6 +7,7 @@ from ... import permissions
 from ...db import get_session
 from ...i18n import label, shanghai_today
 from ...queries import dashboards as q
+from ...queries.platforms import list_under_delisting_review
 from ..helpers import actor, page_args, require
 
 bp = Blueprint("dashboards", __name__, url_prefix="/dashboards")
@@ -58,7 +59,9 @@ def programme():
     for chart in charts.values():
         for ds in chart["datasets"]:
             ds["label"] = str(ds["label"])
+    under_review = list_under_delisting_review(session)
     return render_template("dashboards/programme.html", funnel=funnel, stage_labels=stage_labels, trl=trl,
+                           under_review=under_review,
                            charts=charts, conversion_totals=q.conversion_totals(session), overdue=overdue,
                            overdue_total=overdue_total, cycles=q.cycle_progress(session),
                            headline=q.headline(session, today), platforms=platforms, stage_counts=stage_counts,

@@ -64,7 +64,8 @@ def cycle(cycle_id: int):
     explained = {r["platform_id"] for r in shown if permissions.can_view_platform_result(a, c, r["platform_id"])}
     return render_template("eligibility/cycle.html", cycle=c, result=result, rows=shown, total=len(rows), page=page,
                            per_page=per_page, filters=filters, explained=explained, present=present,
-                           verdict_choices=VERDICT_CHOICES, grade_choices=GRADE_CHOICES)
+                           verdict_choices=VERDICT_CHOICES, grade_choices=GRADE_CHOICES,
+                           under_review=pq.under_delisting_review(session, c.id))
 
 
 @bp.route("/cycles/<int:cycle_id>/platforms/<int:platform_id>")

@@ -2,7 +2,7 @@
 `inputs.projects` (`web.helpers.submit`); ``Optional()`` only lets an empty typed field read as None."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
+from flask_wtf.file import FileField, MultipleFileField
 from wtforms import (
     BooleanField,
     DateField,
@@ -86,6 +86,7 @@ class MilestoneForm(FlaskForm):
 class CompleteForm(FlaskForm):
     completed_on = DateField(_l("Completed on"), validators=[Optional()], invalid_value_message=BAD_DATE)
     trl_claimed = SelectField(_l("TRL claimed"), coerce=to_int_or_none, invalid_choice_message=BAD_CHOICE)
+    file = MultipleFileField(_l("Evidence files"))
     version = HiddenField()
     submit = SubmitField(_l("Mark as done"))
 

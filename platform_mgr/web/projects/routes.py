@@ -6,6 +6,8 @@ commits once; a refused change rolls back and shows the form again with its fiel
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -259,12 +261,28 @@ def milestone_complete(milestone_id: int):
         form.completed_on.data = shanghai_today()
         form.version.data = milestone.version
         form.trl_claimed.data = milestone.trl_claimed
+
+    def complete(data):
+        """The files of the same submission first (a must-meet milestone is done only with evidence), then
+        the completion; a refusal removes the files this submission stored."""
+        stored = []
+        try:
+            for upload in form.file.data or ():
+                if getattr(upload, "filename", None):
+                    stored.append(_store(session, project, upload, milestone_id=milestone.id))
+            return milestone_svc.complete_milestone(session, _user(), milestone, project, data,
+                                                    today=shanghai_today())
+        except BaseException:
+            for evidence in stored:
+                (Path(current_app.config["UPLOAD_DIR"]) / evidence.stored_name).unlink(missing_ok=True)
+            raise
+
     return submit(
-        form, lambda data: milestone_svc.complete_milestone(session, _user(), milestone, project, data,
-                                                            today=shanghai_today()),
-        model=MilestoneCompletion, message=_("The milestone is done."),
+        form, complete, model=MilestoneCompletion, message=_("The milestone is done."),
         then=lambda _m: url_for("projects.detail", project_id=project.id, _anchor=f"m{milestone.id}"),
-        render=lambda: render_template("projects/complete.html", form=form, project=project, milestone=milestone))
+        render=lambda: render_template("projects/complete.html", form=form, project=project, milestone=milestone,
+                                       evidence=prq.evidence_for(session, milestone_ids=[milestone.id])[0]
+                                       .get(milestone.id, [])))
 
 
 @bp.route("/milestones/<int:milestone_id>/waive", methods=["GET", "POST"])
