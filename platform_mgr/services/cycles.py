@@ -210,7 +210,7 @@ def closing_guard(session: Session, cycle: ReviewCycle, *, now: datetime) -> Clo
     except RuleSetError:  # stored overrides are validated on write
         required = RuleSet().min_reviews
     rows = session.exec(
-        select(Assignment.platform_id, Assignment.review_state, Assignment.conflict_declared, User.display_name)
+        select(Assignment.platform_id, Assignment.review_state, Assignment.conflicted, User.display_name)
         .join(User, User.id == Assignment.reviewer_id)
         .where(Assignment.cycle_id == cycle.id).order_by(Assignment.platform_id, Assignment.id)).all()
     counted: dict[int, int] = {}
