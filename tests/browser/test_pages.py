@@ -48,7 +48,7 @@ def test_admin_pages(page, demo):
                   ("eligibility-explanation", f"/eligibility/cycles/{c.id}/platforms/{p.id}"),
                   ("public-notice", f"/eligibility/cycles/{c.id}/notice"), ("admin-users", "/admin/users"),
                   ("admin-platforms", "/admin/platforms"), ("admin-platform", f"/admin/platforms/{p.id}"),
-                  ("admin-sign-in", "/admin/sign-in"), ("account-tokens", "/account/tokens")],
+                  ("admin-sign-in", "/admin/sign-in"), ("admin-institutions", "/admin/institutions"), ("account-tokens", "/account/tokens")],
            {"programme": ("funnel", "trl")})
 
 
