@@ -231,7 +231,7 @@ def cycles_declare_conflict(cycle_id: int, assignment_id: int, cycle, assignment
 @endpoint("/cycles/<int:cycle_id>/assignments/balanced", "POST", resp=BalancedOut, also=(201,),
           name="cycles_balanced", authorise=_managed)
 def cycles_balanced(cycle_id: int, cycle, json: BalancedRequest):
-    """Balanced suggestion (admin): every active platform gets at least N reviewers, loads spread, conflicts respected; "apply": true creates it"""  # noqa: E501
+    """Balanced suggestion (admin): every active platform gets at least N reviewers, reviewers of its field first, loads spread, caps and conflicts respected, each pair with its reason; "apply": true creates it"""  # noqa: E501
     session = get_session()
     if json.apply:
         suggestion = assign_svc.apply_balanced(session, current_user_obj(), cycle, json.min_per_platform)
@@ -239,7 +239,9 @@ def cycles_balanced(cycle_id: int, cycle, json: BalancedRequest):
     else:
         suggestion = assign_svc.balanced_suggestion(session, cycle, json.min_per_platform)
     return BalancedOut(applied=json.apply,
-                       pairs=[{"reviewer_id": r, "platform_id": p} for r, p in suggestion.pairs],
+                       pairs=[{"reviewer_id": r, "platform_id": p, "reason": suggestion.reasons[(r, p)].code,
+                               "reason_text": str(suggestion.why(r, p)), "load": suggestion.reasons[(r, p)].load,
+                               "max_load": suggestion.reasons[(r, p)].cap} for r, p in suggestion.pairs],
                        shortfall={str(k): v for k, v in suggestion.shortfall.items()},
                        loads={str(k): v for k, v in sorted(suggestion.loads.items())}), (201 if json.apply else 200)
 

@@ -54,9 +54,20 @@ class AssignmentOut(BaseModel):
     version: int
 
 
+class BalancedPairOut(BaseModel):
+    reviewer_id: int
+    platform_id: int
+    reason: str = Field(
+        description="field_match: the reviewer works in the platform's field (the least loaded such); "
+                    "least_loaded: none eligible does, so the least loaded eligible reviewer (DESIGN §10)")
+    reason_text: str  # the same, in the reader's language
+    load: int  # the reviewer's assignments in the cycle with this one
+    max_load: Optional[int] = None  # the reviewer's cap per cycle
+
+
 class BalancedOut(BaseModel):
     applied: bool
-    pairs: list[dict[str, int]]
+    pairs: list[BalancedPairOut]
     shortfall: dict[str, int]
     loads: dict[str, int]
 

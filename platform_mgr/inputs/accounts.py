@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated, Optional
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import BeforeValidator, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from ..enums import Language, Role
+from ..enums import Language, PlatformField, Role
 from .types import Email, Id, Input, OptionalText, Text, Version
 
 TOKEN_DAYS_DEFAULT, TOKEN_DAYS_MAX = 90, 365
 PASSWORD_MAX = 1024
+MAX_LOAD_MAX = 200  # a reviewer's cap of assignments per cycle is at most this
+
+
+def _blank_as_none(value):
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+#: a reviewer's maximum load per cycle (DESIGN §10): a whole number from 1, or empty (no cap)
+MaxLoad = Annotated[Optional[Annotated[int, Field(ge=1, le=MAX_LOAD_MAX)]], BeforeValidator(_blank_as_none)]
 
 
 class TokenCreate(Input):
@@ -22,7 +31,8 @@ class TokenCreate(Input):
 
 
 class UserFields(Input):
-    """What an admin sets on a user: the name, the role, the institution, the platform bindings."""
+    """What an admin sets on a user: the name, the role, the institution, the platform bindings, and for a
+    reviewer the fields of expertise and the maximum load per cycle (DESIGN §10)."""
 
     display_name: Text(120)
     role: Role
@@ -30,6 +40,8 @@ class UserFields(Input):
     institution_id: Optional[Id] = None  # the institution (DESIGN §17); wins over the name
     operator_platforms: list[Id] = Field(default_factory=list, max_length=200)
     gatekeeper_platforms: list[Id] = Field(default_factory=list, max_length=200)
+    expertise: list[PlatformField] = Field(default_factory=list, max_length=20)  # platform fields (DESIGN §10)
+    max_load: MaxLoad = None  # the most assignments per cycle; empty: no cap
 
 
 class UserInvite(UserFields):

@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import CheckConstraint
+from sqlalchemy import JSON, CheckConstraint
 from sqlmodel import Field, SQLModel
 
 from ..enums import Language, Role
@@ -13,6 +13,7 @@ class User(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint(Role.check("role"), name="role"),
         CheckConstraint(Language.check("preferred_lang"), name="preferred_lang"),
+        CheckConstraint("max_load IS NULL OR max_load >= 1", name="max_load"),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -21,6 +22,8 @@ class User(SQLModel, table=True):
     role: Role = enum_field(Role, 20, index=True)
     affiliation: str = Field(default="", max_length=200)  # the institution's name as given (§17: stays readable)
     institution_id: Optional[int] = Field(default=None, foreign_key="institution.id", ondelete="SET NULL", index=True)
+    expertise: list[str] = Field(default_factory=list, sa_type=JSON)  # platform fields (enums.PlatformField, §10)
+    max_load: Optional[int] = Field(default=None)  # the most assignments per cycle (§10); None: no cap
     password_hash: str = Field(default="", max_length=255)  # empty: no local password (invited, or directory only)
     active: bool = Field(default=True)
     preferred_lang: Language = enum_field(Language, 12, default=Language.ZH)

@@ -25,7 +25,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from .. import security
-from ..enums import LinkPurpose, Role, SessionEnd
+from ..enums import LinkPurpose, PlatformField, Role, SessionEnd
 from ..errors import Conflict, Gone, Invalid, NotFound
 from ..inputs.accounts import ForgotPassword, NewPassword, UserFields, UserInvite, UserUpdate
 from ..inputs.platforms import PlatformBinding
@@ -152,7 +152,14 @@ def _set_bindings(session: Session, user: User, operator: list[Platform], gateke
     session.flush()
 
 
-AUDITED = ("email", "display_name", "role", "affiliation", "institution_id", "active", "preferred_lang")
+AUDITED = ("email", "display_name", "role", "affiliation", "institution_id", "active", "preferred_lang", "expertise",
+           "max_load")
+
+
+def _expertise(data: UserFields) -> list[str]:
+    """The fields of expertise as stored: their values, each once, in the order of `enums.PlatformField`."""
+    chosen = {str(f) for f in data.expertise}
+    return [f for f in PlatformField.values() if f in chosen]
 
 
 def _institution(session: Session, actor, data: UserFields):
@@ -176,6 +183,7 @@ def invite_user(session: Session, actor, data: UserInvite, delivery: Delivery,
     user = User(email=data.email, display_name=data.display_name, role=data.role,
                 affiliation=institution.name_zh if institution else "",
                 institution_id=institution.id if institution else None,
+                expertise=_expertise(data), max_load=data.max_load,
                 preferred_lang=data.preferred_lang, password_hash="", created_at=now)
     session.add(user)
     session.flush()
@@ -308,6 +316,7 @@ def update_user(session: Session, actor, user: User, data: UserUpdate) -> User:
     user.display_name, user.role = data.display_name, data.role
     user.affiliation = institution.name_zh if institution else ""
     user.institution_id = institution.id if institution else None
+    user.expertise, user.max_load = _expertise(data), data.max_load
     session.add(user)
     session.flush()
     _set_bindings(session, user, operator, gatekeeper)

@@ -1,7 +1,8 @@
 """Assigning reviewers to platforms in a cycle: one by one or by a balanced suggestion (DESIGN §4).
 
 A reviewer in a conflict of interest with the platform (rules C1, C3, C4 of DESIGN §10, `services.conflicts`)
-is never assigned (409 ``conflict_of_interest`` naming the rules). Assignments are made while a cycle is a
+is never assigned (409 ``conflict_of_interest`` naming the rules), nor beyond their maximum load per cycle
+(409 ``load_cap_reached`` naming the cap); the balanced suggestion prefers reviewers of the platform's field. Assignments are made while a cycle is a
 draft or open; a submitted review's assignment stays.
 """
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -66,6 +68,7 @@ def assign_reviewer(session: Session, actor, cycle: ReviewCycle, reviewer_id: in
                                                 Assignment.platform_id == platform.id)).first() is not None:
         raise Conflict(_l("This reviewer is already assigned to this platform."),
                        fields={"reviewer_id": _l("Already assigned to this platform.")})
+    _require_below_cap(session, cycle, reviewer)
     assignment = Assignment(cycle_id=cycle.id, reviewer_id=reviewer.id, platform_id=platform.id)
     session.add(assignment)
     try:
@@ -75,6 +78,19 @@ def assign_reviewer(session: Session, actor, cycle: ReviewCycle, reviewer_id: in
                        fields={"reviewer_id": _l("Already assigned to this platform.")}) from None
     audit.record(session, actor, "assignment", assignment.id, "create", None, _snapshot(assignment))
     return assignment
+
+
+def _require_below_cap(session: Session, cycle: ReviewCycle, reviewer: User) -> None:
+    """409 ``load_cap_reached`` when the reviewer already has their maximum of assignments in the cycle (every
+    assignment of the cycle counts, as on the assignments page)."""
+    if reviewer.max_load is None:
+        return
+    load = session.exec(select(func.count()).select_from(Assignment).where(
+        Assignment.cycle_id == cycle.id, Assignment.reviewer_id == reviewer.id)).one()
+    if load >= reviewer.max_load:
+        message = _l("%(name)s already has %(load)d assignments in this cycle: their cap is %(cap)d.",
+                     name=reviewer.display_name, load=load, cap=reviewer.max_load)
+        raise Conflict(message, fields={"reviewer_id": message}, code="load_cap_reached")
 
 
 def remove_assignment(session: Session, actor, cycle: ReviewCycle, assignment: Assignment) -> None:
@@ -91,6 +107,21 @@ def remove_assignment(session: Session, actor, cycle: ReviewCycle, assignment: A
 
 # --- balanced suggestion ------------------------------------------------------------------------
 
+#: why the balanced assignment picked a pair (DESIGN §10)
+FIELD_MATCH, LEAST_LOADED = "field_match", "least_loaded"
+
+
+@dataclass(frozen=True)
+class Pick:
+    """Why a pair was proposed: ``field_match`` — the reviewer works in the platform's field and is the least
+    loaded such reviewer; ``least_loaded`` — no eligible reviewer with the field was left, so the least loaded
+    eligible one. ``load`` is the reviewer's assignments in the cycle with this one, ``cap`` their maximum."""
+
+    code: str
+    load: int
+    cap: int | None = None
+
+
 @dataclass
 class Suggestion:
     """New (reviewer_id, platform_id) pairs, and platforms that still lack reviewers (platform_id → missing)."""
@@ -98,21 +129,46 @@ class Suggestion:
     pairs: list[tuple[int, int]] = field(default_factory=list)
     shortfall: dict[int, int] = field(default_factory=dict)
     loads: dict[int, int] = field(default_factory=dict)  # reviewer_id → assignments after applying
+    reasons: dict[tuple[int, int], Pick] = field(default_factory=dict)  # (reviewer_id, platform_id) → why
+    fields: dict[int, str | None] = field(default_factory=dict)  # platform_id → its field
+
+    def why(self, reviewer_id: int, platform_id: int):
+        """The sentence that explains a proposed pair."""
+        return reason_text(self.reasons[(reviewer_id, platform_id)], self.fields.get(platform_id))
 
 
-def suggest_balanced(platforms: Iterable[tuple[int, str]], reviewers: Iterable[tuple[int, str]],
+def reason_text(pick: Pick, platform_field: str | None):
+    """The sentence a person reads for a pick (translatable)."""
+    name = label(platform_field, "PlatformField") if platform_field else ""
+    if pick.code == FIELD_MATCH:
+        text = _l("Works in the platform's field (%(field)s); the least loaded such reviewer (%(load)d assignments "
+                  "with this one).", field=name, load=pick.load)
+    else:
+        text = _l("No eligible reviewer works in the platform's field; the least loaded eligible reviewer "
+                  "(%(load)d assignments with this one).", load=pick.load)
+    if pick.cap is not None:
+        return _l("%(text)s Cap: %(cap)d per cycle.", text=text, cap=pick.cap)
+    return text
+
+
+def suggest_balanced(platforms: Iterable[tuple], reviewers: Iterable[tuple],
                      existing: Iterable[tuple[int, int]], min_per_platform: int,
                      forbidden: Iterable[tuple[int, int]] = ()) -> Suggestion:
-    """Give every platform at least `min_per_platform` reviewers, spreading the load, never across a
-    host-institution conflict, keeping the existing assignments. Pure and deterministic.
+    """Give every platform at least `min_per_platform` reviewers, preferring reviewers of its field, spreading
+    the load, never above a reviewer's cap, never across a conflict, keeping the existing assignments. Pure and
+    deterministic.
 
-    `platforms`: (id, host institution); `reviewers`: (id, affiliation); `existing`: (reviewer, platform);
-    `forbidden`: (reviewer, platform) pairs in a conflict the names do not show (C1 by institution, C3, C4).
-    Each step serves the platform with the largest remaining need (then the fewest candidates left, then
-    the lowest id) with the least-loaded eligible reviewer (then the lowest id).
+    `platforms`: (id, host institution[, field]); `reviewers`: (id, affiliation[, expertise[, max_load]]) —
+    expertise a collection of platform fields, max_load the most assignments in the cycle (None: no cap);
+    `existing`: (reviewer, platform), counted in the loads; `forbidden`: (reviewer, platform) pairs in a conflict
+    the names do not show (C1 by institution, C3, C4). Each step serves the platform with the largest remaining
+    need (then the fewest eligible candidates left, then the lowest id) with an eligible reviewer below their cap:
+    one whose expertise holds the platform's field if any, then the least loaded, then the lowest id. A platform
+    left without eligible candidates is reported short, never over-assigned.
     """
-    platforms = sorted(platforms)
-    reviewers = sorted(reviewers)
+    platforms = sorted((p[0], p[1], p[2] if len(p) > 2 else None) for p in platforms)
+    reviewers = sorted((r[0], r[1], frozenset(str(x) for x in (r[2] if len(r) > 2 and r[2] else ())),
+                        r[3] if len(r) > 3 else None) for r in reviewers)
     existing = set(existing)
     forbidden = set(forbidden)
     load: dict[int, int] = defaultdict(int)
@@ -120,25 +176,40 @@ def suggest_balanced(platforms: Iterable[tuple[int, str]], reviewers: Iterable[t
     for rid, pid in existing:
         load[rid] += 1
         have[pid] += 1
-    for rid, _aff in reviewers:
+    expertise = {rid: fields for rid, _aff, fields, _cap in reviewers}
+    cap = {rid: c for rid, _aff, _fields, c in reviewers}
+    for rid in cap:
         load[rid] += 0
+    field_of = {pid: f for pid, _host, f in platforms}
     candidates: dict[int, list[int]] = {
-        pid: [rid for rid, aff in reviewers if (rid, pid) not in existing and (rid, pid) not in forbidden
-              and not host_conflict(aff, host)]
-        for pid, host in platforms}
-    need = {pid: max(0, min_per_platform - have[pid]) for pid, _host in platforms}
+        pid: [rid for rid, aff, _fields, _cap in reviewers if (rid, pid) not in existing
+              and (rid, pid) not in forbidden and not host_conflict(aff, host)]
+        for pid, host, _f in platforms}
+
+    def below_cap(rid: int) -> bool:
+        return cap[rid] is None or load[rid] < cap[rid]
+
+    def eligible(pid: int) -> list[int]:
+        return [rid for rid in candidates[pid] if below_cap(rid)]
+
+    need = {pid: max(0, min_per_platform - have[pid]) for pid, _host, _f in platforms}
     pairs: list[tuple[int, int]] = []
+    reasons: dict[tuple[int, int], Pick] = {}
     while True:
-        open_ = [pid for pid in need if need[pid] > 0 and candidates[pid]]
+        open_ = {pid: eligible(pid) for pid in need if need[pid] > 0}
+        open_ = {pid: rids for pid, rids in open_.items() if rids}
         if not open_:
             break
-        pid = min(open_, key=lambda p: (-need[p], len(candidates[p]), p))
-        rid = min(candidates[pid], key=lambda r: (load[r], r))
+        pid = min(open_, key=lambda p: (-need[p], len(open_[p]), p))
+        matches = lambda r: field_of[pid] is not None and field_of[pid] in expertise[r]  # noqa: E731
+        rid = min(open_[pid], key=lambda r: (not matches(r), load[r], r))
         candidates[pid].remove(rid)
         pairs.append((rid, pid))
         load[rid] += 1
         need[pid] -= 1
-    return Suggestion(pairs=pairs, shortfall={pid: n for pid, n in need.items() if n > 0}, loads=dict(load))
+        reasons[(rid, pid)] = Pick(FIELD_MATCH if matches(rid) else LEAST_LOADED, load[rid], cap[rid])
+    return Suggestion(pairs=pairs, shortfall={pid: n for pid, n in need.items() if n > 0}, loads=dict(load),
+                      reasons=reasons, fields=field_of)
 
 
 def _check_min(min_per_platform) -> int:
@@ -150,10 +221,13 @@ def _check_min(min_per_platform) -> int:
 
 
 def balanced_suggestion(session: Session, cycle: ReviewCycle, min_per_platform: int) -> Suggestion:
-    """The suggestion for a cycle: active platforms, active reviewers, the cycle's assignments (3 queries)."""
+    """The suggestion for a cycle: active platforms (with their fields), active reviewers (with their expertise
+    and caps), the cycle's assignments (3 queries, and the conflict rules')."""
     min_per_platform = _check_min(min_per_platform)
-    platforms = session.exec(select(Platform.id, Platform.host_institution).where(Platform.status == "active")).all()
-    reviewers = session.exec(select(User.id, User.affiliation).where(User.role == "reviewer", User.active)).all()
+    platforms = session.exec(select(Platform.id, Platform.host_institution, Platform.field)
+                             .where(Platform.status == "active")).all()
+    reviewers = session.exec(select(User.id, User.affiliation, User.expertise, User.max_load)
+                             .where(User.role == "reviewer", User.active)).all()
     existing = session.exec(select(Assignment.reviewer_id, Assignment.platform_id)
                             .where(Assignment.cycle_id == cycle.id)).all()
     return suggest_balanced([tuple(p) for p in platforms], [tuple(r) for r in reviewers],
@@ -200,5 +274,6 @@ def apply_balanced(session: Session, actor, cycle: ReviewCycle, min_per_platform
         a = Assignment(cycle_id=cycle.id, reviewer_id=rid, platform_id=pid, created_at=now, updated_at=now)
         session.add(a)
         session.flush()
-        audit.record(session, actor, "assignment", a.id, "create", None, {**_snapshot(a), "via": "balanced"})
+        audit.record(session, actor, "assignment", a.id, "create", None,
+                     {**_snapshot(a), "via": "balanced", "reason": suggestion.reasons[(rid, pid)].code})
     return suggestion

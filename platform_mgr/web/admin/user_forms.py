@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import Optional
 
-from ...enums import Language, Role
+from ...enums import Language, PlatformField, Role
 from ...i18n import enum_choices
 
 
@@ -18,6 +18,12 @@ class UserForm(FlaskForm):
                                              description=_l("Operators only."))
     gatekeeper_platforms = SelectMultipleField(_l("Gatekeeper of the platforms"), coerce=int, validators=[Optional()],
                                                description=_l("Reviewers only: they decide the platform's gate reviews."))
+    expertise = SelectMultipleField(_l("Fields of expertise"), choices=enum_choices(PlatformField),
+                                    validate_choice=False, validators=[Optional()],
+                                    description=_l("Reviewers only: the balanced assignment prefers these fields."))
+    max_load = StringField(_l("Maximum assignments per cycle"),
+                           description=_l("Reviewers only: empty means no cap."),
+                           render_kw={"type": "number", "min": 1, "step": 1})
     submit = SubmitField(_l("Save"))
 
 

@@ -175,7 +175,7 @@ def _assignments_page(cycle, *, assign_form=None, balanced_form=None, suggestion
     if suggestion is not None:
         names = q.users_by_id(session, [r for r, _p in suggestion.pairs])
         codes = q.platforms_by_id(session, list({p for _r, p in suggestion.pairs} | set(suggestion.shortfall)))
-        suggestion_rows = [(names.get(r), codes.get(p)) for r, p in suggestion.pairs]
+        suggestion_rows = [(names.get(r), codes.get(p), suggestion.why(r, p)) for r, p in suggestion.pairs]
         suggestion.shortfall_codes = [(codes.get(p), n) for p, n in suggestion.shortfall.items()]
     return render_template(
         "cycles/assignments.html", cycle=cycle, rows=rows, total=total, page=page, per_page=per_page, users=users,
