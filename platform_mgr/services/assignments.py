@@ -163,8 +163,9 @@ def suggest_balanced(platforms: Iterable[tuple], reviewers: Iterable[tuple],
     `existing`: (reviewer, platform), counted in the loads; `forbidden`: (reviewer, platform) pairs in a conflict
     the names do not show (C1 by institution, C3, C4). Each step serves the platform with the largest remaining
     need (then the fewest eligible candidates left, then the lowest id) with an eligible reviewer below their cap:
-    one whose expertise holds the platform's field if any, then the least loaded, then the lowest id. A platform
-    left without eligible candidates is reported short, never over-assigned.
+    one whose expertise holds the platform's field if any, then the least loaded, then one fewer other needy
+    platforms want by field, then the lowest id. A platform left without eligible candidates is reported short,
+    never over-assigned.
     """
     platforms = sorted((p[0], p[1], p[2] if len(p) > 2 else None) for p in platforms)
     reviewers = sorted((r[0], r[1], frozenset(str(x) for x in (r[2] if len(r) > 2 and r[2] else ())),
@@ -181,33 +182,43 @@ def suggest_balanced(platforms: Iterable[tuple], reviewers: Iterable[tuple],
     for rid in cap:
         load[rid] += 0
     field_of = {pid: f for pid, _host, f in platforms}
-    candidates: dict[int, list[int]] = {
-        pid: [rid for rid, aff, _fields, _cap in reviewers if (rid, pid) not in existing
-              and (rid, pid) not in forbidden and not host_conflict(aff, host)]
-        for pid, host, _f in platforms}
 
     def below_cap(rid: int) -> bool:
         return cap[rid] is None or load[rid] < cap[rid]
 
-    def eligible(pid: int) -> list[int]:
-        return [rid for rid in candidates[pid] if below_cap(rid)]
-
+    candidates: dict[int, list[int]] = {  # eligible and below their cap; a reviewer reaching it leaves every list
+        pid: [rid for rid, aff, _fields, _cap in reviewers if (rid, pid) not in existing
+              and (rid, pid) not in forbidden and not host_conflict(aff, host) and below_cap(rid)]
+        for pid, host, _f in platforms}
     need = {pid: max(0, min_per_platform - have[pid]) for pid, _host, _f in platforms}
+    needy = defaultdict(int)  # field → platforms of the field still in need
+    for pid, n in need.items():
+        if n > 0 and field_of[pid] is not None:
+            needy[field_of[pid]] += 1
     pairs: list[tuple[int, int]] = []
     reasons: dict[tuple[int, int], Pick] = {}
     while True:
-        open_ = {pid: eligible(pid) for pid in need if need[pid] > 0}
-        open_ = {pid: rids for pid, rids in open_.items() if rids}
+        open_ = [pid for pid in need if need[pid] > 0 and candidates[pid]]
         if not open_:
             break
-        pid = min(open_, key=lambda p: (-need[p], len(open_[p]), p))
-        matches = lambda r: field_of[pid] is not None and field_of[pid] in expertise[r]  # noqa: E731
-        rid = min(open_[pid], key=lambda r: (not matches(r), load[r], r))
+        pid = min(open_, key=lambda p: (-need[p], len(candidates[p]), p))
+        wanted = field_of[pid]
+        # a reviewer of the field first; then the least loaded; then one whom fewer other needy platforms want
+        # by field (specialists are kept for their fields); then the lowest id
+        rid = min(candidates[pid], key=lambda r: (wanted is None or wanted not in expertise[r], load[r],
+                                                  sum(needy[f] for f in expertise[r]), r))
         candidates[pid].remove(rid)
         pairs.append((rid, pid))
         load[rid] += 1
         need[pid] -= 1
-        reasons[(rid, pid)] = Pick(FIELD_MATCH if matches(rid) else LEAST_LOADED, load[rid], cap[rid])
+        if need[pid] == 0 and wanted is not None:
+            needy[wanted] -= 1
+        if not below_cap(rid):
+            for rids in candidates.values():
+                if rid in rids:
+                    rids.remove(rid)
+        matched = wanted is not None and wanted in expertise[rid]
+        reasons[(rid, pid)] = Pick(FIELD_MATCH if matched else LEAST_LOADED, load[rid], cap[rid])
     return Suggestion(pairs=pairs, shortfall={pid: n for pid, n in need.items() if n > 0}, loads=dict(load),
                       reasons=reasons, fields=field_of)
 
