@@ -2,8 +2,9 @@
 
 A reviewer in a conflict of interest with the platform (rules C1, C3, C4 of DESIGN §10, `services.conflicts`)
 is never assigned (409 ``conflict_of_interest`` naming the rules), nor beyond their maximum load per cycle
-(409 ``load_cap_reached`` naming the cap); the balanced suggestion prefers reviewers of the platform's field. Assignments are made while a cycle is a
-draft or open; a submitted review's assignment stays.
+(409 ``load_cap_reached`` naming the cap); the balanced suggestion prefers reviewers of the platform's field
+and says why it picked each pair. Assignments are made while a cycle is a draft or open; a submitted review's
+assignment stays.
 """
 from __future__ import annotations
 

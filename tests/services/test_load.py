@@ -96,22 +96,23 @@ def test_property_caps_conflicts_need_and_field_preference(platforms, reviewers,
         before = sum(1 for e in existing if e[0] == rid)
         assert cap is None or load[rid] <= max(cap, before)  # a cap is never exceeded by a proposal
         assert s.loads[rid] == load[rid]
+
+    def blocked(rid: int, pid: int) -> bool:  # not eligible for the platform at the end
+        cap = by_id[rid][3]
+        return ((rid, pid) in forbidden or (rid, pid) in existing or (rid, pid) in s.pairs
+                or host_conflict(by_id[rid][1], host[pid]) or (cap is not None and load[rid] >= cap))
+
     for pid in host:
         have = sum(1 for e in existing if e[1] == pid)
         new = sum(1 for _r, p in s.pairs if p == pid)
         assert new <= max(0, need - have)  # never over-assigned
         assert s.shortfall.get(pid, 0) == max(0, need - have) - new
         if s.shortfall.get(pid):  # short: nobody eligible was left below their cap
-            for rid, (_r, aff, _fields, cap) in by_id.items():
-                assert ((rid, pid) in forbidden or (rid, pid) in existing or (rid, pid) in s.pairs
-                        or host_conflict(aff, host[pid]) or (cap is not None and load[rid] >= cap))
+            assert all(blocked(rid, pid) for rid in by_id)
     for (rid, pid), pick in s.reasons.items():
         assert (pick.code == FIELD_MATCH) == (field[pid] in by_id[rid][2])
         if pick.code == LEAST_LOADED:  # no eligible reviewer of the field was passed over
-            for other, (_r, aff, fields, cap) in by_id.items():
-                if field[pid] in fields:
-                    assert ((other, pid) in forbidden or (other, pid) in existing or (other, pid) in s.pairs
-                            or host_conflict(aff, host[pid]) or (cap is not None and load[other] >= cap))
+            assert all(blocked(other, pid) for other in by_id if field[pid] in by_id[other][2])
 
 
 # --- the service -----------------------------------------------------------------------------------------
