@@ -119,10 +119,24 @@ def recheck(session: Session, actor, *, why: str, platform_ids: Iterable[int] | 
         if not conditions:
             return []
         stmt = stmt.where(or_(*conditions))
+    rows = session.exec(stmt.order_by(Assignment.id)).all()
+    if not rows:
+        return []
+    # what the rules read, once per reviewer, platform and binding table — not once per assignment
+    rids, pids = {a.reviewer_id for a, _ in rows}, {a.platform_id for a, _ in rows}
+    reviewers = {u.id: u for u in session.exec(select(User).where(User.id.in_(rids))).all()}
+    platforms = {p.id: p for p in session.exec(select(Platform).where(Platform.id.in_(pids))).all()}
+    bound = {model: set(session.exec(select(model.user_id, model.platform_id)
+                                     .where(model.user_id.in_(rids), model.platform_id.in_(pids))).all())
+             for model in (Gatekeeper, OperatorPlatform)}
+    reviewer_mark = {rid: reviewer_marks(session, u) for rid, u in reviewers.items()}
+    host_mark = {pid: host_marks(session, p) for pid, p in platforms.items()}
     newly = []
-    for assignment, cycle in session.exec(stmt.order_by(Assignment.id)).all():
-        reviewer, platform = session.get(User, assignment.reviewer_id), session.get(Platform, assignment.platform_id)
-        rules = rules_for(session, cycle, reviewer, platform, declared=assignment.conflict_declared)
+    for assignment, cycle in rows:
+        pair = (assignment.reviewer_id, assignment.platform_id)
+        rules = conflict_rules(reviewer_mark[pair[0]], host_mark[pair[1]], declared=assignment.conflict_declared,
+                               gatekeeper=pair in bound[Gatekeeper], operator=pair in bound[OperatorPlatform],
+                               gatekeeper_rule=gatekeeper_rule(cycle))
         if apply(session, actor, assignment, rules, why=why):
             newly.append(assignment)
     _notify_admins(session, actor, newly)
