@@ -39,6 +39,8 @@ def test_operator_completes_a_milestone_and_requests_the_gate_then_the_gatekeepe
     page.screenshot("journey-home-operator-zh")
     page.page.click(f"nav a[href='/projects/dashboard']")  # "my platform" leads to the platform's dashboard
     page.page.wait_for_selector("canvas[data-chart='milestones']")
+    # the chart script runs after the canvas is in the page: wait for it (a slow machine) before asking
+    page.page.wait_for_function("() => typeof Chart !== 'undefined'")
     assert page.page.evaluate("() => !!Chart.getChart(document.querySelector(\"canvas[data-chart='stages']\"))")
     page.screenshot("journey-platform-dashboard-zh")
     page.page.click(f"#next-due a[href*='/projects/{project.id}']")

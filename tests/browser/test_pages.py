@@ -35,6 +35,7 @@ def _visit(page, pages, charts=()):
             assert page.page.locator("html").get_attribute("lang") == ("en" if lang == "en" else "zh-CN")
             for chart in charts.get(name, ()) if isinstance(charts, dict) else ():
                 page.page.wait_for_selector(f"canvas[data-chart='{chart}']")
+                page.page.wait_for_function("() => typeof Chart !== 'undefined'")
                 assert page.page.evaluate(f"() => !!Chart.getChart(document.querySelector(\"canvas[data-chart='{chart}']\"))")
             page.screenshot(f"{name}-{lang}")
 
