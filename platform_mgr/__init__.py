@@ -30,6 +30,13 @@ def create_app(config: type | dict | None = None) -> Flask:
 
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_secret_key(app.instance_path)
+    if not app.config.get("AUDIT_KEY"):
+        app.config["AUDIT_KEY"] = load_secret_key(app.instance_path, "audit_key")
+    if not app.config.get("AUDIT_CHECKPOINT_DIR"):
+        app.config["AUDIT_CHECKPOINT_DIR"] = str(Path(app.instance_path) / "audit-checkpoints")
+    from .services import audit
+
+    audit.remember_app_settings(app.config)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = app.config.get("DATABASE_URL") or (
             "sqlite:///" + str(Path(app.instance_path) / "platform_mgr.sqlite3"))
@@ -192,6 +199,7 @@ def _register_error_handlers(app: Flask) -> None:
     from sqlalchemy.exc import OperationalError
     from sqlalchemy.orm.exc import StaleDataError
 
+    from . import incidents
     from .db import get_session
     from .errors import AppError, Conflict
 
@@ -202,6 +210,7 @@ def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(AppError)
     def app_error(exc: AppError):
         _rollback()
+        incidents.record(exc)
         if _wants_json():
             from .api.core import error_response
 

@@ -6,6 +6,7 @@ timestamps and the exports' digests. Pure standard library.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from datetime import date, datetime, timezone
 from typing import Any
@@ -19,6 +20,11 @@ def canonical_json(value: Any) -> str:
 def sha256_hex(data: str | bytes) -> str:
     """SHA-256 of bytes, or of text encoded as UTF-8, in lower-case hex."""
     return hashlib.sha256(data.encode("utf-8") if isinstance(data, str) else data).hexdigest()
+
+
+def hmac_hex(key: bytes, data: str | bytes) -> str:
+    """HMAC-SHA-256 of bytes, or of text encoded as UTF-8, under ``key``, in lower-case hex."""
+    return hmac.new(key, data.encode("utf-8") if isinstance(data, str) else data, hashlib.sha256).hexdigest()
 
 
 def iso_utc(value: datetime, *, timespec: str = "auto", suffix: str = "Z") -> str:

@@ -34,7 +34,7 @@ db_cli = AppGroup("db", help="Database migrations (Alembic).")
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Upgrade the database to REVISION (default: head)."""
-    migrate.upgrade(_url(), revision)
+    migrate.upgrade(_url(), revision, audit_key=current_app.config["AUDIT_KEY"])
     click.echo(f"database at {revision}")
 
 
@@ -42,7 +42,7 @@ def db_upgrade(revision: str) -> None:
 @click.argument("revision", default="-1")
 def db_downgrade(revision: str) -> None:
     """Downgrade the database to REVISION (default: one step; 'base' for empty)."""
-    migrate.downgrade(_url(), revision)
+    migrate.downgrade(_url(), revision, audit_key=current_app.config["AUDIT_KEY"])
     click.echo(f"database at {revision}")
 
 
@@ -147,18 +147,47 @@ audit_cli = AppGroup("audit", help="The audit log.")
 
 @audit_cli.command("verify")
 def audit_verify() -> None:
-    """Check the hash chain; exit 1 naming the first broken event."""
+    """Check the keyed chain against its checkpoints, every snapshot and every recorded export digest; exit 1
+    naming the first event or checkpoint that disagrees, and every snapshot or export that does not hold."""
+    from .db import new_session
+    from .services import integrity
+
+    with new_session(write=False) as session:
+        report = integrity.verify_all(session)
+    chain = report.chain
+    if chain.ok:
+        click.echo(f"audit chain intact: {chain.checked} events under key {_key_id()}, {chain.checkpoints} "
+                   f"checkpoint(s) agree" + (f", {chain.legacy} first-release digests hold" if chain.legacy else ""))
+        for note in chain.notes:
+            click.echo(f"note: {note}")
+    else:
+        where = f" at event {chain.first_bad_id}" if chain.first_bad_id is not None else ""
+        click.echo(f"audit chain BROKEN{where}: {chain.reason} ({chain.checked} events verified before it)", err=True)
+    for problem in report.problems:
+        click.echo(f"TAMPERED {problem}", err=True)
+    if not report.problems:
+        click.echo(f"snapshots intact: {report.snapshots} snapshot(s), {report.exports} export digest(s)")
+    if not report.ok:
+        sys.exit(1)
+
+
+def _key_id() -> str:
+    from .services import audit
+
+    return audit.key_id(audit.current_key())
+
+
+@audit_cli.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Append a signed checkpoint of the chain's head to today's file in AUDIT_CHECKPOINT_DIR."""
+    from . import clock
     from .db import new_session
     from .services import audit
 
     with new_session(write=False) as session:
-        result = audit.verify(session)
-    if result.ok:
-        click.echo(f"audit chain intact: {result.checked} events")
-        return
-    click.echo(f"audit chain BROKEN at event {result.first_bad_id}: {result.reason} "
-               f"({result.checked} events verified before it)", err=True)
-    sys.exit(1)
+        cp = audit.write_checkpoint(session, now=clock.now())
+    click.echo(f"checkpoint written to {audit.current_checkpoint_dir() / cp.where}: event {cp.event_id}, "
+               f"{cp.count} events, head {cp.head}")
 
 
 @click.command("seed-demo")

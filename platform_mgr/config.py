@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     INSTANCE_PATH: str = ""  # empty: instance/ beside the code
     DATABASE_URL: Annotated[str, AfterValidator(_database_url)] = ""  # empty: SQLite file in the instance folder
     SECRET_KEY: str = ""  # empty: generated once into the instance folder
+    # the audit chain's HMAC key (services/audit.py): never in the database nor in its backups
+    AUDIT_KEY: str = ""  # empty: generated once into the instance folder (instance/audit_key)
+    AUDIT_CHECKPOINT_DIR: str = ""  # empty: instance/audit-checkpoints
     UPLOAD_DIR: str = ""  # empty: instance/uploads
     MAX_UPLOAD_MB: Positive = 20
 
@@ -198,6 +201,7 @@ class TestConfig(Config):
     TESTING = True
     WTF_CSRF_ENABLED = False
     SECRET_KEY = "test-secret-key"  # noqa: S105 - test only
+    AUDIT_KEY = "test-audit-key"  # noqa: S105 - test only
 
 
 def app_config(config: type | Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -220,9 +224,10 @@ def app_config(config: type | Mapping[str, Any] | None = None) -> dict[str, Any]
     return values
 
 
-def load_secret_key(instance_path: str) -> str:
-    """Return the instance's secret key, generating it once (mode 0600) when missing."""
-    path = Path(instance_path) / "secret_key"
+def load_secret_key(instance_path: str, name: str = "secret_key") -> str:
+    """Return the instance's key ``name`` (``secret_key``, ``audit_key``), generating it once (mode 0600) when
+    missing; two workers starting together read the same key."""
+    path = Path(instance_path) / name
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)

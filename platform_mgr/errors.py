@@ -70,6 +70,16 @@ class StateConflict(Conflict):
         super().__init__(message, fields=fields, code=state_code(subject, state))
 
 
+class SnapshotTampered(StateConflict):
+    """A frozen snapshot whose payload does not match its recorded digest or seal: nothing of it is served
+    (``snapshot_tampered``); the answer's handler records the incident and tells the admins (incidents.py)."""
+
+    def __init__(self, message: Any, *, snapshot_id: int, cycle_id: int, observed_digest: str, reason: str):
+        self.snapshot_id, self.cycle_id = snapshot_id, cycle_id
+        self.observed_digest, self.reason = observed_digest, reason
+        super().__init__(message, subject="snapshot", state="tampered")
+
+
 def state_code(subject: str, state: Any) -> str:
     """The error code of a refusal because of an object's state: ``state_code("project", "on_hold")``."""
     return f"{subject}_{state}"

@@ -7,20 +7,23 @@ from alembic.config import Config as AlembicConfig
 from .config import ROOT
 
 
-def alembic_config(url: str) -> AlembicConfig:
+def alembic_config(url: str, *, audit_key: str | None = None) -> AlembicConfig:
+    """``audit_key``: the key a migration that re-keys the audit chain uses (default: the app's, see migrations)."""
     cfg = AlembicConfig(str(ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(ROOT / "migrations"))
     cfg.attributes["url"] = url
     cfg.attributes["skip_logging"] = True
+    if audit_key:
+        cfg.attributes["audit_key"] = audit_key
     return cfg
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+def upgrade(url: str, revision: str = "head", *, audit_key: str | None = None) -> None:
+    command.upgrade(alembic_config(url, audit_key=audit_key), revision)
 
 
-def downgrade(url: str, revision: str = "-1") -> None:
-    command.downgrade(alembic_config(url), revision)
+def downgrade(url: str, revision: str = "-1", *, audit_key: str | None = None) -> None:
+    command.downgrade(alembic_config(url, audit_key=audit_key), revision)
 
 
 def revision(url: str, message: str, autogenerate: bool = True) -> None:

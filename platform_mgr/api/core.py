@@ -5,6 +5,7 @@ from flask import g, jsonify, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
+from .. import incidents
 from ..db import SAFE_METHODS, get_session, new_session
 from ..errors import AppError, Unauthorized
 from ..permissions import Actor
@@ -65,6 +66,7 @@ def error_response(exc: AppError):
 @bp.errorhandler(AppError)
 def handle_app_error(exc: AppError):
     get_session().rollback()
+    incidents.record(exc)
     return error_response(exc)
 
 

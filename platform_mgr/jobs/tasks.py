@@ -233,6 +233,15 @@ def _recipient_error(exc: BaseException) -> bool:
     return isinstance(exc, (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError))
 
 
+def checkpoint_audit(session: Session, now: datetime) -> dict[str, Any]:
+    """A signed checkpoint of the audit chain's head, outside the database (services.audit), when the head moved
+    since the newest one: at least one file a day while anything happens, so a cut-short chain is detected."""
+    from ..services import audit
+
+    written = audit.write_checkpoint(session, now=now, only_if_moved=True)
+    return {"written": written is not None, "event_id": written.event_id if written else None}
+
+
 # --- the tick -------------------------------------------------------------------------------------------------
 
 JOBS: tuple[tuple[str, Callable[[Session, datetime], dict[str, Any]]], ...] = (
@@ -242,6 +251,7 @@ JOBS: tuple[tuple[str, Callable[[Session, datetime], dict[str, Any]]], ...] = (
     ("milestone_reminders", remind_milestones),
     ("digest", send_digests),
     ("mail", send_outbox),
+    ("audit_checkpoint", checkpoint_audit),
 )
 JOB_NAMES = tuple(name for name, _job in JOBS)
 

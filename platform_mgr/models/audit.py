@@ -8,7 +8,7 @@ from .base import UTCDateTime, utcnow
 
 
 class AuditEvent(SQLModel, table=True):
-    """Append-only, hash-chained record of every change."""
+    """Append-only, hash-chained record of every change (``hash``: HMAC under the audit key, services/audit.py)."""
 
     __tablename__ = "audit_event"
     __table_args__ = (Index("ix_audit_event_entity", "entity_type", "entity_id"),)
@@ -24,6 +24,7 @@ class AuditEvent(SQLModel, table=True):
     after: Optional[dict] = Field(default=None, sa_type=JSON)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64, unique=True)
+    legacy_hash: Optional[str] = Field(default=None, max_length=64)  # the first release's unkeyed SHA-256
 
 
 class AuditHead(SQLModel, table=True):

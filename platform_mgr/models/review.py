@@ -130,3 +130,6 @@ class EligibilitySnapshot(SQLModel, table=True):
     inputs_digest: str = Field(max_length=64)
     payload_digest: str = Field(max_length=64)
     export_digests: dict = Field(default_factory=dict, sa_type=JSON)  # "eligibility.csv" -> sha256 hex
+    # HMAC under the audit key of the digests, the rules and the cycle (services.eligibility.snapshot_seal): a
+    # payload edited together with its digest does not match it
+    seal: Optional[str] = Field(default=None, max_length=64)

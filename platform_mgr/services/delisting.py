@@ -15,6 +15,7 @@ from ..errors import Conflict
 from ..inputs.platforms import DelistingReviewResolution, PlatformStatusChange
 from ..models import EligibilitySnapshot, Platform, ReviewCycle, User
 from . import audit
+from .eligibility import verified_snapshot
 from .platforms import change_status
 
 FIELDS = ("delisting_review", "delisting_review_cycle_id")
@@ -41,8 +42,8 @@ def mark_at_close(session: Session, cycle: ReviewCycle, snapshot: EligibilitySna
     prev = previous_cycle(session, cycle)
     if prev is None:
         return []
-    before_grades = _grades(session.exec(select(EligibilitySnapshot)
-                                         .where(EligibilitySnapshot.cycle_id == prev.id)).first())
+    before = session.exec(select(EligibilitySnapshot).where(EligibilitySnapshot.cycle_id == prev.id)).first()
+    before_grades = _grades(verified_snapshot(before, prev.name) if before is not None else None)
     ids = [pid for pid, grade in _grades(snapshot).items() if delisting_review(before_grades.get(pid), grade)]
     if not ids:
         return []

@@ -7,7 +7,8 @@
   together with the *inputs* it was computed from (rubric, reviews, per-platform facts), their
   digest, and the SHA-256 of every export of the frozen list.  A closed or published cycle is read
   from that text and never recomputed, so later data changes alter neither the list nor the bytes
-  of its exports.
+  of its exports. Every read checks the text against its digest and the digests against their seal (an
+  HMAC under the audit key): a snapshot edited in the database is never served (409 ``snapshot_tampered``).
 * `simulate` (the admins' what-if) evaluates the same inputs with other thresholds or budget — the
   frozen inputs for a closed cycle, the live ones otherwise — and writes nothing.
 
@@ -23,6 +24,7 @@ Data decisions, documented where they are made:
 from __future__ import annotations
 
 import dataclasses
+import hmac
 import json
 import re
 from collections.abc import Mapping
@@ -32,11 +34,11 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
-from ..canonical import canonical_json, iso_utc, sha256_hex
+from ..canonical import canonical_json, hmac_hex, iso_utc, sha256_hex
 from ..domain.eligibility import MilestoneFigures, PlatformFacts, RuleSet, RuleSetError, Verdict, evaluate
 from ..domain.rubric import CriterionDef, Dimension, dimension_max_points
 from ..domain.scoring import ReviewInput, aggregate
-from ..errors import Invalid
+from ..errors import Invalid, SnapshotTampered
 from ..exports import snapshot_digests
 from ..i18n import shanghai_today
 from ..messages import message_for
@@ -326,7 +328,43 @@ class EligibilityResult:
         return EligibilityInputs.from_json(self.document["inputs"])
 
 
+def snapshot_seal(snapshot: EligibilitySnapshot, key: bytes) -> str:
+    """The HMAC under the audit key of what a snapshot's payload is checked against: its digests (payload, inputs,
+    exports), its rules and rubric version, and its cycle. Without the key, no edit can make a new one."""
+    return hmac_hex(key, "eligibility_snapshot:" + canonical_json({
+        "cycle_id": snapshot.cycle_id, "rubric_version": snapshot.rubric_version, "rules": snapshot.rules,
+        "payload_digest": snapshot.payload_digest, "inputs_digest": snapshot.inputs_digest,
+        "export_digests": snapshot.export_digests or {},
+    }))
+
+
+def snapshot_problem(snapshot: EligibilitySnapshot, key: bytes) -> str | None:
+    """Why the snapshot cannot be trusted, or None when its payload matches its digest and its seal holds."""
+    if sha256_hex(snapshot.payload) != snapshot.payload_digest:
+        return "payload does not match its recorded digest"
+    if snapshot.seal is None or not hmac.compare_digest(snapshot.seal, snapshot_seal(snapshot, key)):
+        return "digests do not match their seal (edited without the audit key)"
+    return None
+
+
+def verified_snapshot(snapshot: EligibilitySnapshot, cycle_name: str) -> EligibilitySnapshot:
+    """The snapshot, after checking it; SnapshotTampered (409 ``snapshot_tampered``) naming the cycle otherwise."""
+    reason = snapshot_problem(snapshot, audit.current_key())
+    if reason is not None:
+        raise SnapshotTampered(
+            _l("The frozen eligibility of cycle “%(name)s” does not match its recorded digest, so it is not shown. "
+               "The administrators have been notified.", name=cycle_name),
+            snapshot_id=snapshot.id, cycle_id=snapshot.cycle_id, observed_digest=sha256_hex(snapshot.payload),
+            reason=reason)
+    return snapshot
+
+
+def _seal(snapshot: EligibilitySnapshot) -> None:
+    snapshot.seal = snapshot_seal(snapshot, audit.current_key())
+
+
 def result_from_snapshot(snapshot: EligibilitySnapshot) -> EligibilityResult:
+    """The result a snapshot holds, as it is (callers that serve it check it first: verified_snapshot)."""
     return EligibilityResult(cycle_id=snapshot.cycle_id, document=json.loads(snapshot.payload), provisional=False,
                              snapshot=snapshot)
 
@@ -366,7 +404,7 @@ def get_eligibility(session: Session, cycle: ReviewCycle) -> EligibilityResult:
     if cycle.state in FROZEN_STATES:
         snapshot = q.get_snapshot(session, cycle.id)
         if snapshot is not None:
-            return result_from_snapshot(snapshot)
+            return result_from_snapshot(verified_snapshot(snapshot, cycle.name))
     return compute(session, cycle)
 
 
@@ -417,6 +455,7 @@ def freeze_snapshot(session: Session, cycle: ReviewCycle, *, now: datetime, user
         payload=text, inputs_digest=document["inputs_digest"], payload_digest=sha256_hex(text), export_digests={},
     )
     snapshot.export_digests = snapshot_digests(result_from_snapshot(snapshot))
+    _seal(snapshot)
     session.add(snapshot)
     session.flush()
     audit.record(session, user, "eligibility_snapshot", snapshot.id, "freeze", None, {
@@ -438,6 +477,7 @@ def record_export_digest(session: Session, snapshot: EligibilitySnapshot, key: s
         return False
     digests[key] = digest
     snapshot.export_digests = digests
+    _seal(snapshot)
     session.add(snapshot)
     session.flush()
     audit.record(session, None, "eligibility_snapshot", snapshot.id, "export_digest", None, {key: digest})

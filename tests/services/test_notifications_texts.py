@@ -41,6 +41,7 @@ GATE_KINDS = ("gate_requested", "gate_decided")
 from platform_mgr.services.accounts import MAIL_KINDS as ACCOUNT_KINDS  # noqa: E402
 from platform_mgr.services.conflicts import MAIL_KINDS as CONFLICT_KINDS  # noqa: E402
 from platform_mgr.services.delisting import MAIL_KINDS as DELISTING_KINDS  # noqa: E402
+from platform_mgr.services.integrity import MAIL_KINDS as INTEGRITY_KINDS  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +97,7 @@ def assert_bilingual(reminder) -> texts.Texts:
 
 def test_every_kind_has_its_template_with_a_subject_and_a_body(texts_app):
     kinds = [str(k) for k in ReminderKind] + list(GATE_KINDS) + list(ACCOUNT_KINDS) + list(CONFLICT_KINDS) \
-        + list(DELISTING_KINDS)
+        + list(DELISTING_KINDS) + list(INTEGRITY_KINDS)
     assert sorted(p.stem for p in MAIL.glob("*.txt") if not p.name.startswith("_")) == sorted(kinds)
     for kind in kinds:
         template = texts.template_for(kind)
@@ -119,6 +120,14 @@ def test_the_delisting_review_text_names_the_platform_in_both_languages(texts_ap
     t = assert_bilingual(mail)
     assert "BCI" in t.subject_zh and "BCI" in t.subject_en
     assert "脑机接口平台" in t.body_zh and "BCI platform" in t.body_en and "2026 年度评估" in t.body_zh
+
+
+def test_the_tamper_alert_names_the_cycle_and_the_altered_digest_in_both_languages(texts_app):
+    mail = SimpleNamespace(kind="snapshot_tampered", context={"cycle_name": "2025 年度评估",
+                                                             "observed_digest": "ab" * 32})
+    t = assert_bilingual(mail)
+    assert "2025 年度评估" in t.subject_zh and "2025 年度评估" in t.subject_en
+    assert "ab" * 32 in t.body_zh and "ab" * 32 in t.body_en and "flask audit verify" in t.body_en
 
 
 # --- the account links (services/accounts.py) -------------------------------------------------------------
