@@ -69,13 +69,16 @@ def test_missing_digest_is_recorded_on_first_download(app, db, make, api):
     snapshot = svc.freeze_snapshot(db, cycle, now=CLOSE)
     expected = snapshot.export_digests["results.csv"]
     snapshot.export_digests = {k: v for k, v in snapshot.export_digests.items() if k != "results.csv"}
+    snapshot.seal = svc.snapshot_seal(snapshot, b"test-audit-key")  # sealed so, as the app did when it froze it
     db.add(snapshot)
     db.commit()
     res = api(make.admin()).get(f"/api/v1/exports/results.csv?cycle={cycle.id}", expect=200)
     assert res.headers["X-Content-SHA256"] == expected
     assert hashlib.sha256(res.data).hexdigest() == expected  # what was sent (read to the end: the stream closes)
     db.expire_all()
-    assert db.exec(select(EligibilitySnapshot)).one().export_digests["results.csv"] == expected
+    learned = db.exec(select(EligibilitySnapshot)).one()
+    assert learned.export_digests["results.csv"] == expected
+    assert learned.seal == svc.snapshot_seal(learned, b"test-audit-key")  # resealed with what it learned
 
 
 def test_public_variant_for_non_admins_once_published(app, db, make, api):
