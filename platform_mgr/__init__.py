@@ -215,7 +215,8 @@ def _register_error_handlers(app: Flask) -> None:
             from .api.core import error_response
 
             return error_response(exc)
-        return render_template("errors/error.html", status=exc.status, message=str(exc.message or "")), exc.status
+        return (render_template("errors/error.html", status=exc.status, message=str(exc.message or "")), exc.status,
+                getattr(exc, "headers", {}))
 
     @app.errorhandler(StaleDataError)
     def stale(exc):

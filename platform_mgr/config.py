@@ -188,9 +188,16 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
     BOOTSTRAP_SERVE_LOCAL = True  # never a CDN: the app runs on isolated networks
 
-    LOGIN_MAX_FAILURES = 10
-    LOGIN_WINDOW_MINUTES = 15
-    LOGIN_IP_MAX_FAILURES = 50
+    # sign-in throttling (domain/throttle.py): per (account, address) the first LOGIN_FREE_FAILURES failures within
+    # LOGIN_DELAY_WINDOW_MINUTES are free, then each one makes the pair wait 1 s, 2 s, 4 s … at most
+    # LOGIN_MAX_DELAY_MINUTES; an address on which more than LOGIN_ADDRESS_MAX_ACCOUNTS distinct accounts failed
+    # within LOGIN_ADDRESS_WINDOW_MINUTES is blocked until enough of them are older than that window
+    LOGIN_FREE_FAILURES = 3
+    LOGIN_FIRST_DELAY_SECONDS = 1
+    LOGIN_MAX_DELAY_MINUTES = 15
+    LOGIN_DELAY_WINDOW_MINUTES = 60
+    LOGIN_ADDRESS_MAX_ACCOUNTS = 20
+    LOGIN_ADDRESS_WINDOW_MINUTES = 15
 
     SQL_ECHO = False
     TESTING = False

@@ -102,4 +102,14 @@ class TooLarge(AppError):
 
 
 class TooManyRequests(AppError):
+    """Throttled; ``retry_after`` (seconds), when known, becomes the answer's Retry-After header."""
+
     status, code = 429, "too_many_requests"
+
+    def __init__(self, message: Any = None, *, retry_after: int | None = None, **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)} if self.retry_after else {}

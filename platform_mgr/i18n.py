@@ -66,9 +66,9 @@ def to_local(value: datetime | None) -> datetime | None:
     return value.astimezone(SHANGHAI)
 
 
-def format_dt(value: datetime | None) -> str:
+def format_dt(value: datetime | None, seconds: bool = False) -> str:
     local = to_local(value)
-    return local.strftime("%Y-%m-%d %H:%M") if local else ""
+    return local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M") if local else ""
 
 
 def format_date(value: date | None) -> str:

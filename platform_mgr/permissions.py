@@ -318,7 +318,8 @@ def can_manage_users(actor: Actor) -> bool:
 
 
 def can_manage_sign_in(actor: Actor) -> bool:
-    """See which directories are configured and choose the roles that must sign in through one."""
+    """See which directories are configured and choose the roles that must sign in through one; see the sign-in
+    delays and address blocks and lift them."""
     return actor.is_admin
 
 

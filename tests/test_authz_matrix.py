@@ -246,6 +246,8 @@ MATRIX: dict[str, tuple[frozenset[str], int | dict[str, int]]] = {
     "GET /admin/tokens": (ADMIN, 200),
     "GET /admin/sign-in": (ADMIN, 200),
     "POST /admin/sign-in": (ADMIN, 422),
+    "GET /admin/sign-in/throttles": (ADMIN, 200),
+    "POST /admin/sign-in/throttles/lift": (ADMIN, 302),  # nothing throttled: back to the page, saying so
     # --- platforms: admin (platform A; the empty form lacks the reason, the note, the person) --------------
     "GET /admin/platforms": (ADMIN, 200),
     "GET /admin/platforms/new": (ADMIN, 200),

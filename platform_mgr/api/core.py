@@ -60,6 +60,7 @@ def error_response(exc: AppError):
     response.status_code = exc.status
     if exc.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="platform_mgr"'
+    response.headers.update(getattr(exc, "headers", {}))
     return response
 
 

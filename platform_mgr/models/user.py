@@ -101,6 +101,10 @@ class ApiToken(SQLModel, table=True):
     revoked_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
 
 
+#: the kinds of ``LoginAttempt``
+SIGN_IN, RESET = "sign_in", "reset"
+
+
 class LoginAttempt(SQLModel, table=True):
     """Failed sign-ins (kind ``sign_in``) and password-reset requests (``reset``), kept in the database so
     throttling holds across workers and hosts."""

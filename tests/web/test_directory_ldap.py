@@ -3,6 +3,7 @@ sign in only to an account an admin made, the refusals with their message and st
 policy, throttling, an unreachable server (DESIGN §9)."""
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -130,16 +131,18 @@ def test_a_directory_only_role_refuses_the_local_password_but_signs_in_through_l
     client.get("/home", expect=200)
 
 
-def test_ldap_sign_in_is_throttled_like_the_password(ldap_app, app, client, invited):
-    app.config["LOGIN_MAX_FAILURES"] = 3
+def test_ldap_sign_in_is_throttled_like_the_password(ldap_app, app, client, invited, frozen_clock):
+    app.config["LOGIN_FREE_FAILURES"] = 2
     for _attempt in range(3):
         ldap_login(client, INVITED, "wrong", expect=401)
-    html = ldap_login(client, INVITED, INVITED_PASSWORD, expect=429).get_data(as_text=True)
-    assert "Too many failed sign-ins for this account" in html
+    refused = ldap_login(client, INVITED, INVITED_PASSWORD, expect=429)
+    assert "Too many failed sign-ins for this account" in refused.get_data(as_text=True)
+    assert refused.headers["Retry-After"] == "1"
+    frozen_clock.shift(timedelta(seconds=1))
+    ldap_login(client, INVITED, INVITED_PASSWORD, expect=302)
 
 
 def test_a_directory_sign_in_that_works_forgets_the_failures(ldap_app, app, client, db, invited):
-    app.config["LOGIN_MAX_FAILURES"] = 3
     for _attempt in range(2):
         ldap_login(client, INVITED, "wrong", expect=401)
     ldap_login(client, INVITED, INVITED_PASSWORD, expect=302)

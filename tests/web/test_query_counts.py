@@ -86,6 +86,14 @@ def build(make, db, n):
     for k in range(5 * n):
         audit.record(db, admin, "platform", platforms[k % n].id, "update", {"k": k}, {"k": k + 1})
     db.commit()
+    from platform_mgr.models import LoginAttempt
+
+    for k in range(n):  # n delayed (account, address) pairs and n addresses blocked for stuffing
+        for j in range(5):
+            db.add(LoginAttempt(email=f"guessed{k}@example.com", address=f"10.0.0.{k}", attempted_at=now))
+        for j in range(21 + n):
+            db.add(LoginAttempt(email=f"stuffed{j}@example.com", address=f"10.1.0.{k}", attempted_at=now))
+    db.commit()
     project = make.project(platforms[0], stage="S1")  # its page lists n milestones, outcomes and gate reviews
     for k in range(n):
         make.milestone(project, due_on=clock.today() + timedelta(days=k - 2), is_gate_criterion=k % 2 == 0)
@@ -147,6 +155,7 @@ WEB_PAGES = [
     ("/admin/users?q=op&role=operator", "admin"),
     ("/admin/users/{operator_user}", "admin"),
     ("/admin/tokens", "admin"),
+    ("/admin/sign-in/throttles", "admin"),
     ("/admin/platforms", "admin"),
     ("/admin/platforms?q=q&field=bci&origin=top_down&status=active&integrity=0", "admin"),
     ("/admin/platforms/{platform}", "admin"),

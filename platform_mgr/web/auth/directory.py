@@ -20,6 +20,7 @@ from flask_login import current_user
 
 from ... import clock
 from ...db import get_session
+from ...domain.throttle import ThrottleRules
 from ...enums import SignInMethod
 from ...errors import TooManyRequests, Unavailable
 from ...services import auth, directory
@@ -40,12 +41,14 @@ def oidc_settings() -> directory.OidcSettings | None:
     return directory.OidcSettings.from_config(current_app.config)
 
 
-def login_page(form=None, ldap_form=None, status: int = 200):
-    """/login with the directories that are configured: an LDAP form, an OpenID Connect button."""
+def login_page(form=None, ldap_form=None, status: int = 200, headers: dict | None = None):
+    """/login with the directories that are configured: an LDAP form, an OpenID Connect button (``headers``: a
+    throttled answer's Retry-After)."""
     oidc = oidc_settings()
-    return render_template("auth/login.html", form=form or SignInForm(), ldap_form=(
+    page = render_template("auth/login.html", form=form or SignInForm(), ldap_form=(
         ldap_form or DirectorySignInForm(formdata=None, prefix="ldap")) if ldap_settings() else None,
-        oidc_label=oidc.label(str(_lang())) if oidc else None, next_url=request.args.get("next") or ""), status
+        oidc_label=oidc.label(str(_lang())) if oidc else None, next_url=request.args.get("next") or "")
+    return page, status, headers or {}
 
 
 def _lang():
@@ -108,25 +111,22 @@ def login_ldap(settings: directory.LdapSettings):
     if not form.validate_on_submit():
         return login_page(ldap_form=form, status=422)
     session = get_session()
-    cfg = current_app.config
     address = request.remote_addr or ""
     key = "ldap:" + form.login.data.strip().lower()
-    limits = dict(max_per_email=cfg["LOGIN_MAX_FAILURES"], max_per_address=cfg["LOGIN_IP_MAX_FAILURES"],
-                  window_minutes=cfg["LOGIN_WINDOW_MINUTES"])
     try:
-        auth.throttle(session, auth.SIGN_IN, key, address, **limits)
+        auth.check_sign_in(session, key, address, ThrottleRules.from_config(current_app.config))
         identity = directory.ldap_authenticate(settings, form.login.data, form.password.data)
         if identity is None:
-            auth.throttle(session, auth.SIGN_IN, key, address, record=True, **limits)
+            auth.record_failure(session, key, address)
             session.commit()  # the failed attempt is counted
             form.password.errors = [_("Directory account or password is not correct.")]
             return login_page(ldap_form=form, status=401)
         user = directory.link_identity(session, identity, address=address)
-        auth.forget_failures(session, key)
+        auth.forget_failures(session, key, address)
     except (TooManyRequests, Unavailable) as exc:
         session.rollback()
         flash(str(exc.message), "danger")
-        return login_page(ldap_form=form, status=exc.status)
+        return login_page(ldap_form=form, status=exc.status, headers=getattr(exc, "headers", {}))
     except directory.DirectoryRefused as exc:
         session.commit()  # the refusal is audited
         flash(str(exc.message), "danger")

@@ -3,6 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ...db import get_session
+from ...domain.throttle import ThrottleRules
 from ...enums import SessionEnd, SignInMethod
 from ...errors import AppError, Forbidden, TooManyRequests
 from ...services import audit, auth, sessions, users
@@ -22,15 +23,13 @@ def login():
     status = 200
     if form.validate_on_submit():
         session = get_session()
-        cfg = current_app.config
         try:
             user = auth.authenticate(session, form.email.data, form.password.data, request.remote_addr or "",
-                                     max_failures=cfg["LOGIN_MAX_FAILURES"], ip_max_failures=cfg["LOGIN_IP_MAX_FAILURES"],
-                                     window_minutes=cfg["LOGIN_WINDOW_MINUTES"])
+                                     rules=ThrottleRules.from_config(current_app.config))
         except (TooManyRequests, Forbidden) as exc:
             session.rollback()
             flash(str(exc.message), "danger")
-            return login_page(form, status=exc.status)
+            return login_page(form, status=exc.status, headers=getattr(exc, "headers", {}))
         if user is not None:
             answer = complete_sign_in(session, user, method=SignInMethod.PASSWORD, remember=bool(form.remember.data),
                                       next_url=request.args.get("next"))
