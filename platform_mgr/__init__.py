@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
+from .bounds import BoundedRequest
 from .config import ROOT, app_config, load_secret_key
 
 __version__ = "0.1.0"
@@ -26,6 +27,7 @@ def create_app(config: type | dict | None = None) -> Flask:
         instance_path=values["INSTANCE_PATH"],
     )
     app.config.update(values)
+    app.request_class = BoundedRequest  # a JSON body is bounded in size and depth before it is parsed
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     if not app.config.get("SECRET_KEY"):

@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     SECRET_KEY: str = ""  # empty: generated once into the instance folder
     UPLOAD_DIR: str = ""  # empty: instance/uploads
     MAX_UPLOAD_MB: Positive = 20
+    # a JSON body is checked against these before it is parsed (bounds.py); beyond them: 400 invalid_body
+    MAX_JSON_KB: Positive = 1024
+    MAX_JSON_DEPTH: Positive = 32
 
     MAIL_SERVER: str = ""  # empty: no mail, notifications stay in the app
     MAIL_PORT: Annotated[int, Field(gt=0, le=65535)] = 25

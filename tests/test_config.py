@@ -159,6 +159,21 @@ def test_max_upload_mb_is_the_size_refused(env, make, variables, size, status):
         assert response.get_json()["error"]["code"] == "too_large"
 
 
+def test_max_json_kb_and_max_json_depth_bound_a_json_body(env, make):
+    app = env(MAX_JSON_KB="1", MAX_JSON_DEPTH="2")
+    platform = make.platform()
+    headers = {"Authorization": f"Bearer {make.token(make.admin())}", "Accept": "application/json"}
+
+    def patch(body: str):
+        res = app.test_client().patch(f"/api/v1/platforms/{platform.id}", data=body, content_type="application/json",
+                                      headers=headers)
+        return res.status_code, res.get_json()["error"]["code"], sorted(res.get_json()["error"]["fields"])
+
+    assert patch('{"extra": {"a": 1}}') == (422, "invalid", ["extra"])  # 2 levels: parsed
+    assert patch('{"extra": {"a": [1]}}') == (400, "invalid_body", ["body"])  # 3 levels
+    assert patch('{"extra": "' + "x" * 1024 + '"}') == (400, "invalid_body", ["body"])  # over 1 KB
+
+
 # --- mail ------------------------------------------------------------------------------------------
 
 class Smtp:
@@ -438,6 +453,10 @@ MALFORMED = [
     ("MAX_UPLOAD_MB", "abc", "an integer"),
     ("MAX_UPLOAD_MB", "1.5", "an integer"),
     ("MAX_UPLOAD_MB", "0", "greater than 0"),
+    ("MAX_JSON_KB", "1MB", "an integer"),
+    ("MAX_JSON_KB", "0", "greater than 0"),
+    ("MAX_JSON_DEPTH", "deep", "an integer"),
+    ("MAX_JSON_DEPTH", "0", "greater than 0"),
     ("MAIL_PORT", "abc", "an integer"),
     ("MAIL_PORT", "0", "greater than 0"),
     ("MAIL_PORT", "70000", "at most 65535"),
