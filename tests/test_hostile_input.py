@@ -3,21 +3,36 @@
 - JSON bodies: a body nested deeper than MAX_JSON_DEPTH or larger than MAX_JSON_KB is refused before it is
   parsed, 400 ``invalid_body`` in the API's error format, on every kind of JSON endpoint (spectree's body
   validation and the API's own "is this JSON" check both read through the one guard, platform_mgr/bounds.py).
+- Office uploads (docx, xlsx, pptx: ZIP archives) are judged from the central directory alone, never unpacked:
+  more than MAX_ZIP_ENTRIES entries is refused from the end record before the directory is read (and
+  zipfile.ZipFile, which parses all of it, is never constructed), a declared total over
+  MAX_ZIP_UNCOMPRESSED_MB or a ratio over MAX_ZIP_RATIO (an entry, or the whole) is refused: 422 naming ``file``.
+  How long the refusal takes is measured in bench/hostile.py, not asserted here.
 - Path ids: a number beyond what an integer column holds (2**31 and more) matches no route, so every route,
   web and API, answers 404 for every method — never 405 because another method's rule shares the path, and
   never a query with an out-of-range integer (on PostgreSQL that is an error).
 """
 from __future__ import annotations
 
+import contextlib
+import io
+import os
 import re
+import struct
+import zipfile
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 from sqlalchemy import event
+from sqlmodel import func, select
 
+from platform_mgr import archives
 from platform_mgr.bounds import nesting_depth
 from platform_mgr.db import get_engine
 from platform_mgr.inputs import MAX_INT
+from platform_mgr.models import EvidenceFile
+from platform_mgr.services import evidence as evidence_svc
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 BEYOND = (2**31, 2**63)
@@ -208,3 +223,187 @@ def test_the_converter_pattern_matches_exactly_the_numbers_up_to_its_limit():
         probes = [*range(0, 2100), limit - 1, limit, limit + 1, limit * 10, 10 ** len(str(limit))]
         assert [n for n in probes if n >= 0 and bool(pattern.match(str(n))) != (n <= limit)] == [], limit
         assert pattern.match("000" + str(limit)) and not pattern.match("000" + str(limit + 1))
+
+
+# --- Office uploads (ZIP archives) --------------------------------------------------------------------
+
+DOCX_PARTS = (("[Content_Types].xml", b"<Types/>"), ("word/document.xml", b"<w:document/>"))
+
+
+def _zip(entries, *, compression=zipfile.ZIP_DEFLATED) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression) as archive:
+        for name, data in entries:
+            archive.writestr(name, data)
+    return buf.getvalue()
+
+
+def _declaring(data: bytes, name: str, size: int) -> bytes:
+    """``data`` with the central directory declaring ``size`` unpacked bytes for entry ``name``."""
+    at = 0
+    while True:
+        at = data.index(b"PK\x01\x02", at)  # the next central directory entry
+        name_length = struct.unpack_from("<H", data, at + 28)[0]
+        if data[at + 46: at + 46 + name_length] == name.encode():
+            return data[:at + 24] + struct.pack("<L", size) + data[at + 28:]
+        at += 46
+
+
+def _many_entries(count: int) -> bytes:
+    """A docx-looking archive of ``count`` empty stored entries, written directly (zipfile takes seconds)."""
+    local, central, offset = [], [], 0
+    names = [b"[Content_Types].xml", b"word/document.xml", *(b"w/%05x" % i for i in range(count - 2))]
+    for name in names:
+        header = struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 0, 0, 0x21, 0, 0, 0, len(name), 0) + name
+        central.append(struct.pack("<4s4B4HL2L5H2L", b"PK\x01\x02", 20, 3, 20, 0, 0, 0, 0, 0x21, 0, 0, 0, len(name),
+                                   0, 0, 0, 0, 0, offset) + name)
+        local.append(header)
+        offset += len(header)
+    directory = b"".join(central)
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, min(count, 0xFFFF), min(count, 0xFFFF), len(directory),
+                      offset, 0)
+    data = b"".join(local) + directory + end
+    return data if count < 0xFFFF else _as_zip64(data, entries=count)  # more than 65,534: only ZIP64 can say so
+
+
+def _as_zip64(data: bytes, *, entries: int | None = None) -> bytes:
+    """``data`` (an archive without a comment) ending with a ZIP64 end record and locator, as large archives do."""
+    _sig, _d, _cd, count, _total, cd_size, cd_offset, _c = struct.unpack("<4s4H2LH", data[-22:])
+    entries = count if entries is None else entries
+    end64 = struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, entries, entries, cd_size, cd_offset)
+    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, len(data) - 22, 1)
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0)
+    return data[:-22] + end64 + locator + end
+
+
+@pytest.fixture(scope="session")
+def many_entries_zip() -> bytes:
+    """180,000 empty entries in about 16 MB: within the upload limit, beyond MAX_ZIP_ENTRIES."""
+    return _many_entries(180_000)
+
+
+@pytest.fixture
+def upload(make, api):
+    """upload(data, name, route="evidence"|"self_assessment") through the API, as an operator of the platform."""
+    platform = make.platform()
+    operator = make.operator(platform)
+    milestone = make.milestone(make.project(platform))
+    cycle = make.cycle(state="open", opened_at=datetime(2026, 11, 1, tzinfo=timezone.utc))
+    urls = {"evidence": f"/api/v1/milestones/{milestone.id}/evidence",
+            "self_assessment": f"/api/v1/cycles/{cycle.id}/self-assessments/{platform.id}/attachments"}
+    client = api(operator)
+
+    def send(data: bytes, name: str = "总结.docx", route: str = "evidence"):
+        return client.client.post(urls[route], data={"file": (io.BytesIO(data), name)},
+                                  content_type="multipart/form-data", headers=client._headers())
+
+    return send
+
+
+@contextlib.contextmanager
+def no_zipfile():
+    """zipfile.ZipFile may not be constructed meanwhile: it would parse the whole central directory."""
+    def refuse(*_a, **_kw):
+        raise AssertionError("zipfile.ZipFile constructed for an upload")
+
+    original, zipfile.ZipFile = zipfile.ZipFile, refuse
+    try:
+        yield
+    finally:
+        zipfile.ZipFile = original
+
+
+def _refused_file(res, field: str, app, db) -> None:
+    assert res.status_code == 422, res.get_data(as_text=True)[:300]
+    assert res.get_json()["error"] == {"code": "invalid", "message": "不接受此压缩文件。", "fields": {"file": field}}
+    assert db.exec(select(func.count()).select_from(EvidenceFile)).one() == 0
+    root = Path(app.config["UPLOAD_DIR"])
+    assert not root.exists() or [p for p in root.rglob("*") if p.is_file()] == []  # nothing left on disk
+
+
+@pytest.mark.parametrize("route", ["evidence", "self_assessment"])
+def test_an_archive_of_180000_entries_is_refused_from_its_end_record(upload, many_entries_zip, app, db,
+                                                                     route):
+    assert len(many_entries_zip) < 20 * 1024 * 1024  # within MAX_UPLOAD_MB: the entry count is what refuses it
+    with no_zipfile():
+        res = upload(many_entries_zip, route=route)
+    _refused_file(res, "压缩文件内的文件超过 10000 个。", app, db)
+
+
+def test_the_entry_count_is_judged_before_the_central_directory_is_read(upload, app, db):
+    data = _zip(DOCX_PARTS)
+    cd = data.index(b"PK\x01\x02")
+    broken = data[:cd] + b"\xff" * (len(data) - 22 - cd) + struct.pack(  # a directory of garbage, counted 180,000
+        "<4s4H2LH", b"PK\x05\x06", 0, 0, 0xFFFE, 0xFFFE, len(data) - 22 - cd, cd, 0)
+    for hostile in (broken, _as_zip64(data, entries=180_000)):
+        with no_zipfile():
+            res = upload(hostile)
+        _refused_file(res, "压缩文件内的文件超过 10000 个。", app, db)
+
+
+def test_a_directory_holding_more_entries_than_its_end_record_declares_is_read_no_further_than_the_limit():
+    data = _many_entries(50)
+    lying = data[:-22] + struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 3, 3, *struct.unpack("<2L", data[-10:-2]), 0)
+    with pytest.raises(archives.TooManyEntries) as raised:
+        archives.contents(io.BytesIO(lying), len(lying), max_entries=10)
+    assert raised.value.count == 11
+    with pytest.raises(archives.NotAZip):  # within the limit, the disagreement itself is refused
+        archives.contents(io.BytesIO(lying), len(lying), max_entries=100)
+
+
+def test_a_zip_bomb_declaring_500_mb_is_refused_without_unpacking_it(upload, app, db):
+    bomb = _declaring(_zip([*DOCX_PARTS, ("word/media/zeros.bin", b"\x00" * 4096)]), "word/media/zeros.bin",
+                      500 * 1024 * 1024)
+    with no_zipfile():
+        res = upload(bomb)
+    _refused_file(res, "压缩文件解压后超过 200 MB。", app, db)
+
+
+def test_an_entry_compressed_more_than_100_to_1_is_refused(upload, app, db):
+    bomb = _zip([*DOCX_PARTS, ("word/media/zeros.bin", b"\x00" * (2 * 1024 * 1024))])  # about 2 KB: 1000 to 1
+    _refused_file(upload(bomb), "压缩文件中有文件解压后超过其压缩大小的 100 倍。", app, db)
+
+
+def test_many_small_entries_compressed_more_than_100_to_1_together_are_refused(upload, app, db):
+    parts = [(f"word/media/z{i}.bin", b"\x00" * (100 * 1024)) for i in range(30)]  # each under 1 MB
+    _refused_file(upload(_zip([*DOCX_PARTS, *parts])), "压缩文件解压后超过其自身大小的 100 倍。", app, db)
+
+
+def test_the_limits_are_the_settings(upload, app, db):
+    app.config.update(MAX_ZIP_UNCOMPRESSED_MB=1, MAX_ZIP_ENTRIES=3, MAX_ZIP_RATIO=2)
+    incompressible = [("word/media/noise.bin", os.urandom(1024 * 1024))]
+    _refused_file(upload(_zip([*DOCX_PARTS, *incompressible], compression=zipfile.ZIP_STORED)),
+                  "压缩文件解压后超过 1 MB。", app, db)
+    _refused_file(upload(_zip([*DOCX_PARTS, ("a.xml", b""), ("b.xml", b"")])), "压缩文件内的文件超过 3 个。", app, db)
+    text = [("word/media/text.xml", b"<p>abc</p>" * 120_000)]  # 1.2 MB of text, well over 2 to 1
+    app.config.update(MAX_ZIP_UNCOMPRESSED_MB=2)
+    _refused_file(upload(_zip([*DOCX_PARTS, *text])), "压缩文件中有文件解压后超过其压缩大小的 2 倍。", app, db)
+    assert upload(_zip([*DOCX_PARTS, ("word/c.xml", b"<c/>")])).status_code == 201  # 3 entries: at the limit
+
+
+def test_the_setting_defaults_are_the_services_defaults():
+    from platform_mgr.config import Settings
+
+    assert evidence_svc.zip_limits({n: f.default for n, f in Settings.model_fields.items()}) == evidence_svc.ZipLimits()
+
+
+@pytest.mark.parametrize("data", [
+    _zip(DOCX_PARTS),
+    _as_zip64(_zip(DOCX_PARTS)),
+    _zip([*DOCX_PARTS, ("word/media/photo.jpg", os.urandom(300 * 1024))], compression=zipfile.ZIP_STORED),
+    _many_entries(10_000),  # at the limit
+], ids=["docx", "zip64 end record", "with a picture", "10000 entries"])
+def test_office_files_within_the_limits_are_accepted_without_zipfile(upload, data):
+    with no_zipfile():
+        res = upload(data)
+    assert (res.status_code, res.get_json()["content_type"]) == (
+        201, "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+
+
+def test_the_directory_reader_agrees_with_zipfile():
+    data = _zip([*DOCX_PARTS, ("word/名称.xml", b"<x/>" * 500)])
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        expected = [(i.filename, i.compress_size, i.file_size) for i in archive.infolist()]
+    for variant in (data, _as_zip64(data), b"stub" * 100 + data):
+        got = archives.contents(io.BytesIO(variant), len(variant), max_entries=10)
+        assert [(e.name, e.compressed_size, e.size) for e in got] == expected
