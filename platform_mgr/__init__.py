@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
+from .bounds import BoundedRequest
 from .config import ROOT, app_config, load_secret_key
 
 __version__ = "0.1.0"
@@ -26,6 +27,7 @@ def create_app(config: type | dict | None = None) -> Flask:
         instance_path=values["INSTANCE_PATH"],
     )
     app.config.update(values)
+    app.request_class = BoundedRequest  # a JSON body is bounded in size and depth before it is parsed
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     if not app.config.get("SECRET_KEY"):
@@ -70,10 +72,28 @@ def create_app(config: type | dict | None = None) -> Flask:
 
 
 class BoundedInt(IntegerConverter):
-    """``<int:…>`` limited to what an integer column holds (32-bit on PostgreSQL; api.core.MAX_INT)."""
+    """``<int:…>`` limited to what an integer column holds (32-bit on PostgreSQL; inputs.MAX_INT).
+
+    The bound is in the converter's pattern, not only in ``to_python``: werkzeug checks a rule's methods before
+    it converts, so a rule refusing the value in ``to_python`` would leave the other methods' rules of the same
+    path counted, and ``PATCH /api/v1/projects/2147483648`` would answer 405 instead of 404. A number outside the
+    range matches no rule at all: 404 on every method, and the database never sees it."""
 
     def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002 - werkzeug's names
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+        if max is not None and not fixed_digits:
+            self.regex = ("-?" if signed else "") + at_most_pattern(max)
+
+
+def at_most_pattern(limit: int) -> str:
+    """A regular expression matching the decimal numbers from 0 to ``limit`` (leading zeros allowed)."""
+    digits = str(limit)
+    alternatives = [f"[0-9]{{1,{len(digits) - 1}}}"] if len(digits) > 1 else []
+    for i, digit in enumerate(digits):  # same first i digits, a smaller one next, anything after
+        if digit != "0":
+            alternatives.append(f"{digits[:i]}[0-{int(digit) - 1}][0-9]{{{len(digits) - i - 1}}}")
+    alternatives.append(digits)
+    return "0*(?:" + "|".join(alternatives) + ")"
 
 
 def _init_extensions(app: Flask) -> None:

@@ -85,6 +85,13 @@ class Settings(BaseSettings):
     AUDIT_CHECKPOINT_DIR: str = ""  # empty: instance/audit-checkpoints
     UPLOAD_DIR: str = ""  # empty: instance/uploads
     MAX_UPLOAD_MB: Positive = 20
+    # a JSON body is checked against these before it is parsed (bounds.py); beyond them: 400 invalid_body
+    MAX_JSON_KB: Positive = 1024
+    MAX_JSON_DEPTH: Positive = 32
+    # an Office upload (a ZIP archive) is checked from its central directory (services/evidence.py); beyond: 422
+    MAX_ZIP_ENTRIES: Positive = 10_000
+    MAX_ZIP_UNCOMPRESSED_MB: Positive = 200  # the sizes the archive declares, added up
+    MAX_ZIP_RATIO: Positive = 100  # unpacked size over compressed size, of an entry and of the whole file
 
     MAIL_SERVER: str = ""  # empty: no mail, notifications stay in the app
     MAIL_PORT: Annotated[int, Field(gt=0, le=65535)] = 25

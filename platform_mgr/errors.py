@@ -35,6 +35,12 @@ class Invalid(AppError):
     status, code = 422, "invalid"
 
 
+class InvalidBody(AppError):
+    """A request body refused before it is parsed (bounds.py): too large for a JSON body, or nested too deeply."""
+
+    status, code = 400, "invalid_body"
+
+
 class Unauthorized(AppError):
     """Nobody is signed in (a page sends the visitor to sign in; the API answers 401)."""
 

@@ -159,6 +159,45 @@ def test_max_upload_mb_is_the_size_refused(env, make, variables, size, status):
         assert response.get_json()["error"]["code"] == "too_large"
 
 
+def test_max_json_kb_and_max_json_depth_bound_a_json_body(env, make):
+    app = env(MAX_JSON_KB="1", MAX_JSON_DEPTH="2")
+    platform = make.platform()
+    headers = {"Authorization": f"Bearer {make.token(make.admin())}", "Accept": "application/json"}
+
+    def patch(body: str):
+        res = app.test_client().patch(f"/api/v1/platforms/{platform.id}", data=body, content_type="application/json",
+                                      headers=headers)
+        return res.status_code, res.get_json()["error"]["code"], sorted(res.get_json()["error"]["fields"])
+
+    assert patch('{"extra": {"a": 1}}') == (422, "invalid", ["extra"])  # 2 levels: parsed
+    assert patch('{"extra": {"a": [1]}}') == (400, "invalid_body", ["body"])  # 3 levels
+    assert patch('{"extra": "' + "x" * 1024 + '"}') == (400, "invalid_body", ["body"])  # over 1 KB
+
+
+def test_max_zip_settings_bound_an_office_upload(env, make):
+    import zipfile
+
+    from platform_mgr.services.evidence import ZipLimits, zip_limits
+
+    app = env(MAX_ZIP_ENTRIES="3", MAX_ZIP_UNCOMPRESSED_MB="1", MAX_ZIP_RATIO="2")
+    assert zip_limits(app.config) == ZipLimits(max_entries=3, max_total_bytes=1024 * 1024, max_ratio=2)
+    platform = make.platform()
+    milestone = make.milestone(make.project(platform))
+    headers = {"Authorization": f"Bearer {make.token(make.operator(platform))}", "Accept": "application/json"}
+
+    def upload(*parts: str):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as archive:
+            for name in ("[Content_Types].xml", "word/document.xml", *parts):
+                archive.writestr(name, "<x/>")
+        res = app.test_client().post(f"/api/v1/milestones/{milestone.id}/evidence", headers=headers,
+                                     data={"file": (io.BytesIO(buf.getvalue()), "a.docx")})
+        return res.status_code, sorted(res.get_json().get("error", {}).get("fields", {}))
+
+    assert upload("word/a.xml") == (201, [])
+    assert upload("word/a.xml", "word/b.xml") == (422, ["file"])
+
+
 # --- mail ------------------------------------------------------------------------------------------
 
 class Smtp:
@@ -438,6 +477,16 @@ MALFORMED = [
     ("MAX_UPLOAD_MB", "abc", "an integer"),
     ("MAX_UPLOAD_MB", "1.5", "an integer"),
     ("MAX_UPLOAD_MB", "0", "greater than 0"),
+    ("MAX_JSON_KB", "1MB", "an integer"),
+    ("MAX_JSON_KB", "0", "greater than 0"),
+    ("MAX_JSON_DEPTH", "deep", "an integer"),
+    ("MAX_JSON_DEPTH", "0", "greater than 0"),
+    ("MAX_ZIP_ENTRIES", "many", "an integer"),
+    ("MAX_ZIP_ENTRIES", "0", "greater than 0"),
+    ("MAX_ZIP_UNCOMPRESSED_MB", "0.5", "an integer"),
+    ("MAX_ZIP_UNCOMPRESSED_MB", "0", "greater than 0"),
+    ("MAX_ZIP_RATIO", "100:1", "an integer"),
+    ("MAX_ZIP_RATIO", "-1", "greater than 0"),
     ("MAIL_PORT", "abc", "an integer"),
     ("MAIL_PORT", "0", "greater than 0"),
     ("MAIL_PORT", "70000", "at most 65535"),

@@ -224,7 +224,7 @@ def _upload(session, project, *, milestone_id=None, outcome_id=None):
         session, current_user_obj(), project_id=project.id, stream=upload.stream if upload else None,
         filename=upload.filename if upload else None, upload_dir=current_app.config["UPLOAD_DIR"],
         max_bytes=evidence_svc.max_upload_bytes(current_app.config), milestone_id=milestone_id,
-        outcome_id=outcome_id)
+        outcome_id=outcome_id, zip_limits=evidence_svc.zip_limits(current_app.config))
 
 
 @endpoint("/milestones/<int:milestone_id>/evidence", "POST", resp=EvidenceOut, status=201,

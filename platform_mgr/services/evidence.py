@@ -4,6 +4,11 @@ The type is decided by the content (magic bytes), never by the name or the clien
 PDF, PNG, JPEG, the ZIP-based Office formats (docx, xlsx, pptx) and plain text / CSV. Anything else
 answers 422; anything over MAX_UPLOAD_MB answers 413. The original file name is kept for display and
 as the download name.
+
+An Office file is a ZIP archive, checked from its central directory alone (archives.py: nothing is
+decompressed or extracted): more than MAX_ZIP_ENTRIES entries (refused from the end record, before the
+directory is read), more than MAX_ZIP_UNCOMPRESSED_MB declared once unpacked, or an entry or the whole
+archive unpacking to more than MAX_ZIP_RATIO times its compressed size — a zip bomb — answers 422.
 """
 from __future__ import annotations
 
@@ -13,7 +18,6 @@ import os
 import secrets
 import tempfile
 import unicodedata
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -21,6 +25,7 @@ from typing import IO, Any
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
+from .. import archives
 from ..errors import Invalid, NotFound, TooLarge
 from ..models import EvidenceFile
 from . import audit
@@ -44,12 +49,49 @@ ALLOWED_HELP = _l("Allowed: PDF, PNG, JPEG, Word/Excel/PowerPoint (docx, xlsx, p
 AUDIT_FIELDS = ("milestone_id", "outcome_id", "original_name", "stored_name", "content_type", "size_bytes", "sha256")
 
 
-def _office_kind(path: Path) -> tuple[str, str] | None:
+# a ratio is only judged past this size: small parts of an Office file (styles, empty sheets) compress very well
+RATIO_GRACE_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ZipLimits:
+    """What an Office file (a ZIP archive) may hold; the defaults are the settings' (config.Settings)."""
+
+    max_entries: int = 10_000
+    max_total_bytes: int = 200 * 1024 * 1024
+    max_ratio: int = 100
+
+
+def zip_limits(config: Any) -> ZipLimits:
+    return ZipLimits(max_entries=int(config["MAX_ZIP_ENTRIES"]),
+                     max_total_bytes=int(config["MAX_ZIP_UNCOMPRESSED_MB"]) * 1024 * 1024,
+                     max_ratio=int(config["MAX_ZIP_RATIO"]))
+
+
+def _refuse_archive(reason: Any) -> Invalid:
+    return Invalid(_l("This archive is not accepted."), fields={"file": reason})
+
+
+def _office_kind(path: Path, limits: ZipLimits) -> tuple[str, str] | None:
+    """The Office type of a ZIP archive; None when it is not one; 422 when it is beyond ``limits``."""
+    size = path.stat().st_size
     try:
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError):
+        with open(path, "rb") as fh:
+            entries = archives.contents(fh, size, max_entries=limits.max_entries)
+    except archives.TooManyEntries:
+        raise _refuse_archive(_l("The archive holds more than %(n)d files.", n=limits.max_entries)) from None
+    except (archives.NotAZip, OSError):
         return None
+    total = sum(entry.size for entry in entries)
+    if total > limits.max_total_bytes:
+        raise _refuse_archive(_l("The archive unpacks to more than %(n)d MB.", n=limits.max_total_bytes // 2**20))
+    if any(entry.size > RATIO_GRACE_BYTES and entry.size > limits.max_ratio * max(entry.compressed_size, 1)
+           for entry in entries):
+        raise _refuse_archive(_l("A file in the archive unpacks to more than %(n)d times its compressed size.",
+                                 n=limits.max_ratio))
+    if total > RATIO_GRACE_BYTES and total > limits.max_ratio * size:
+        raise _refuse_archive(_l("The archive unpacks to more than %(n)d times its size.", n=limits.max_ratio))
+    names = [entry.name for entry in entries]
     if "[Content_Types].xml" not in names:
         return None
     for prefix, kind in OFFICE.items():
@@ -73,8 +115,9 @@ def _is_text(head: bytes) -> bool:
     return False
 
 
-def sniff(path: Path, original_name: str) -> tuple[str, str] | None:
-    """(content type, extension) decided from the file's content; None when the type is not accepted."""
+def sniff(path: Path, original_name: str, zip_limits: ZipLimits = ZipLimits()) -> tuple[str, str] | None:
+    """(content type, extension) decided from the file's content; None when the type is not accepted; 422 for
+    an Office file beyond ``zip_limits``."""
     with open(path, "rb") as fh:
         head = fh.read(CHUNK)
     if head.startswith(b"%PDF-"):
@@ -84,7 +127,7 @@ def sniff(path: Path, original_name: str) -> tuple[str, str] | None:
     if head.startswith(b"\xff\xd8\xff"):
         return "image/jpeg", ".jpg"
     if head.startswith(b"PK\x03\x04"):
-        return _office_kind(path)
+        return _office_kind(path, zip_limits)
     if head and _is_text(head):
         if original_name.lower().endswith(".csv"):
             return "text/csv", ".csv"
@@ -117,13 +160,13 @@ class StoredUpload:
 
 
 def store_upload(stream: IO[bytes] | None, filename: str | None, *, upload_dir: str | Path, max_bytes: int,
-                 prefix: str = "") -> StoredUpload:
+                 prefix: str = "", zip_limits: ZipLimits = ZipLimits()) -> StoredUpload:
     """The one upload check for the whole app (evidence and self-assessment attachments).
 
     Streams to a temporary file in `upload_dir` (never under static/), 413 past `max_bytes`, 422 when
-    empty, when the content is not an accepted type, or when the name's extension says another type than
-    the content. Nothing is left on disk on failure; on success the caller deletes ``path`` if its
-    transaction fails afterwards.
+    empty, when the content is not an accepted type, when an Office file is beyond `zip_limits`, or when
+    the name's extension says another type than the content. Nothing is left on disk on failure; on success
+    the caller deletes ``path`` if its transaction fails afterwards.
     """
     if stream is None or not (filename or "").strip():
         raise Invalid(FIX, fields={"file": _l("Choose a file to upload.")})
@@ -149,7 +192,7 @@ def store_upload(stream: IO[bytes] | None, filename: str | None, *, upload_dir: 
                 out.write(chunk)
         if size == 0:
             raise Invalid(FIX, fields={"file": _l("The file is empty.")})
-        kind = sniff(tmp, filename or "")
+        kind = sniff(tmp, filename or "", zip_limits)
         if kind is None:
             raise Invalid(_l("This type of file is not accepted."),
                           fields={"file": _l("This type of file is not accepted.") + " " + str(ALLOWED_HELP)})
@@ -173,9 +216,9 @@ def store_upload(stream: IO[bytes] | None, filename: str | None, *, upload_dir: 
 
 def store_evidence(session: Session, user, *, project_id: int, stream: IO[bytes] | None, filename: str | None,
                    upload_dir: str, max_bytes: int, milestone_id: int | None = None,
-                   outcome_id: int | None = None) -> EvidenceFile:
+                   outcome_id: int | None = None, zip_limits: ZipLimits = ZipLimits()) -> EvidenceFile:
     """Check and store one uploaded file for a milestone or an outcome; audit it as the project's."""
-    stored = store_upload(stream, filename, upload_dir=upload_dir, max_bytes=max_bytes)
+    stored = store_upload(stream, filename, upload_dir=upload_dir, max_bytes=max_bytes, zip_limits=zip_limits)
     try:
         evidence = EvidenceFile(milestone_id=milestone_id, outcome_id=outcome_id,
                                 original_name=stored.original_name, stored_name=stored.stored_name,

@@ -103,14 +103,14 @@ def add_attachment(session: Session, actor, cycle: ReviewCycle, platform: Platfo
                    filename: str) -> EvidenceFile:
     """Store an uploaded file for the self-assessment through the evidence service's one upload check:
     413 when too large, 422 for a type the content does not show to be accepted."""
-    from .evidence import max_upload_bytes, store_upload
+    from .evidence import max_upload_bytes, store_upload, zip_limits
 
     _require_editable(session, cycle)
     sa = get_or_create(session, cycle, platform)
     if len(self_assessment_files(session, sa.id)) >= MAX_FILES:
         raise Invalid(_l("At most %(n)d attachments.", n=MAX_FILES), fields={"file": _l("Too many items.")})
     stored = store_upload(stream, filename, upload_dir=upload_root(), max_bytes=max_upload_bytes(current_app.config),
-                          prefix="sa-")
+                          prefix="sa-", zip_limits=zip_limits(current_app.config))
     try:
         f = EvidenceFile(self_assessment_id=sa.id, original_name=stored.original_name, stored_name=stored.stored_name,
                          content_type=stored.content_type, size_bytes=stored.size_bytes, sha256=stored.sha256,

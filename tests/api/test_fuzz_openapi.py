@@ -115,7 +115,9 @@ def test_ids_beyond_the_columns_range_are_not_found(api, make):
         assert (res.status_code, res.get_json()["error"]["code"]) == (404, "not_found"), url
     res = client.delete(f"/api/v1/cycles/1/assignments/{BIG}")  # the route is DELETE only
     assert (res.status_code, res.get_json()["error"]["code"]) == (404, "not_found")
-    res = client.get(f"/api/v1/cycles/1/assignments/{BIG}")
+    res = client.get(f"/api/v1/cycles/1/assignments/{BIG}")  # no such id: not found whatever the method
+    assert (res.status_code, res.get_json()["error"]["code"]) == (404, "not_found")
+    res = client.get("/api/v1/cycles/1/assignments/1")
     assert (res.status_code, res.get_json()["error"]["code"]) == (405, "method_not_allowed")
     assert client.get(f"/api/v1/exports/projects.csv?platform={BIG}").status_code == 404
     assert client.get(f"/api/v1/exports/results.csv?cycle={10**30}").status_code == 404

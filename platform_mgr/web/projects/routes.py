@@ -305,7 +305,8 @@ def _store(session, project, upload, **owner):
     return evidence_svc.store_evidence(
         session, _user(), project_id=project.id, stream=getattr(upload, "stream", None),
         filename=getattr(upload, "filename", None), upload_dir=current_app.config["UPLOAD_DIR"],
-        max_bytes=evidence_svc.max_upload_bytes(current_app.config), **owner)
+        max_bytes=evidence_svc.max_upload_bytes(current_app.config),
+        zip_limits=evidence_svc.zip_limits(current_app.config), **owner)
 
 
 @bp.route("/milestones/<int:milestone_id>/evidence", methods=["POST"])
