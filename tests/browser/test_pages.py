@@ -40,7 +40,23 @@ def _visit(page, pages, charts=()):
             page.screenshot(f"{name}-{lang}")
 
 
-def test_admin_pages(page, demo):
+def _failed_sign_ins(db):
+    """What the throttles page shows: one account guessed at from one address, and stuffing from another."""
+    from datetime import timedelta
+
+    from platform_mgr import clock
+    from platform_mgr.models import LoginAttempt
+
+    now = clock.now()
+    db.add_all([LoginAttempt(email="op-bci@example.com", address="203.0.113.7", attempted_at=now - timedelta(seconds=9 - n))
+                for n in range(8)])
+    db.add_all([LoginAttempt(email=f"user{n}@example.org", address="198.51.100.23", attempted_at=now - timedelta(minutes=2))
+                for n in range(24)])
+    db.commit()
+
+
+def test_admin_pages(page, demo, db):
+    _failed_sign_ins(db)
     page.login("admin@example.com", seed_svc.DEMO_PASSWORD)
     c, p = demo["previous"], demo["bci"]
     _visit(page, [("home-admin", "/home"), ("programme", "/dashboards/programme"), ("platforms", "/platforms/"),
@@ -49,7 +65,8 @@ def test_admin_pages(page, demo):
                   ("eligibility-explanation", f"/eligibility/cycles/{c.id}/platforms/{p.id}"),
                   ("public-notice", f"/eligibility/cycles/{c.id}/notice"), ("admin-users", "/admin/users"),
                   ("admin-platforms", "/admin/platforms"), ("admin-platform", f"/admin/platforms/{p.id}"),
-                  ("admin-sign-in", "/admin/sign-in"), ("admin-institutions", "/admin/institutions"), ("account-tokens", "/account/tokens")],
+                  ("admin-sign-in", "/admin/sign-in"), ("admin-sign-in-throttles", "/admin/sign-in/throttles"),
+                  ("admin-institutions", "/admin/institutions"), ("account-tokens", "/account/tokens")],
            {"programme": ("funnel", "trl")})
 
 
