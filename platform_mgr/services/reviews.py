@@ -63,12 +63,13 @@ def save_review(session: Session, user, cycle: ReviewCycle, assignment: Assignme
     """Replace the review's scores, comment and conflict declaration; ``data.submit`` locks it.
 
     Submitting needs every criterion scored, unless a conflict is declared (then the scores do not count).
-    ``data.version`` (the assignment's) guards against a lost update from another tab or client.
+    ``data.version`` (the assignment's, as read) is required: a stale one is refused (409) before anything is
+    written, so a second tab or client never silently overwrites the review.
     """
     now = now or utcnow()
     version, conflict, submit = data.version, data.conflict, data.submit
     comment, conflict_note = data.comment, data.conflict_note
-    if version is not None and version != assignment.version:
+    if version != assignment.version:
         raise Conflict(_l("This record was changed by someone else. Reload and try again."),
                        fields={"version": _l("Stale version.")})
     state = lock_cycle_state(session, cycle)

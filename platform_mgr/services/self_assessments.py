@@ -59,15 +59,16 @@ def get_or_create(session: Session, cycle: ReviewCycle, platform: Platform) -> S
 
 def save_self_assessment(session: Session, actor, cycle: ReviewCycle, platform: Platform, data: SelfAssessmentPut, *,
                          now: datetime | None = None) -> SelfAssessment:
-    """Write the narratives sent (verification / service / operating; null clears one); ``data.version``
-    (0 when none exists yet) guards against a lost update."""
+    """Write the narratives sent (verification / service / operating; null clears one); ``data.version``, the
+    version read (0 while none exists yet), is required: a stale one is refused (409), so one operator never
+    silently overwrites a colleague's text."""
     now = now or utcnow()
     _require_editable(session, cycle)
     version = data.version
     clean = {key: (value or "").replace("\r\n", "\n")
              for key, value in data.model_dump(exclude_unset=True, exclude={"version"}).items()}
     existing = get_self_assessment(session, cycle.id, platform.id)
-    if version is not None and (existing.version if existing is not None else 0) != version:
+    if (existing.version if existing is not None else 0) != version:
         raise Conflict(_l("This record was changed by someone else. Reload and try again."),
                        fields={"version": _l("Stale version.")})
     if existing is None:

@@ -1,5 +1,6 @@
 """The reviewer's pages (my reviews, scoring) and the operator's self-assessment page."""
 import io
+import re
 from datetime import date
 
 import pytest
@@ -9,6 +10,12 @@ from platform_mgr.domain.rubric import DEFAULT_RUBRIC_V1
 from platform_mgr.models import Assignment, EvidenceFile, Score, SelfAssessment
 
 FULL = {c.code: str(c.max_tenths / 10) for c in DEFAULT_RUBRIC_V1}
+
+
+def _version(client, url) -> str:
+    """The version the page read, from its hidden field (what a browser sends back)."""
+    page = client.get(url, expect=200).get_data(as_text=True)
+    return re.search(r'<input id="version" name="version" type="hidden" value="(\d+)"', page).group(1)
 
 
 @pytest.fixture
@@ -49,21 +56,23 @@ def test_save_draft_then_submit_locks(client, auth, db, scene):
     platform, reviewer, cycle, assignment = scene
     auth.login(reviewer.email)
     url = f"/reviews/{cycle.id}/{platform.id}"
-    draft = client.post(url, data={"VC1": "7.5", "comment": "初评", "action": "draft"})
+    draft = client.post(url, data={"VC1": "7.5", "comment": "初评", "action": "draft", "version": _version(client, url)})
     assert draft.status_code == 302
     db.refresh(assignment)
     assert assignment.review_state == "draft" and db.exec(select(Score.points_tenths)).all() == [75]
-    incomplete = client.post(url + "?lang=en", data={"VC1": "7.5", "action": "submit"})
+    incomplete = client.post(url + "?lang=en",
+                             data={"VC1": "7.5", "action": "submit", "version": _version(client, url)})
     assert incomplete.status_code == 422 and "Criterion OM4 has not been scored" in incomplete.get_data(as_text=True)
     db.refresh(assignment)
     assert assignment.review_state == "draft"
-    done = client.post(url, data={**FULL, "action": "submit"})
+    done = client.post(url, data={**FULL, "action": "submit", "version": _version(client, url)})
     assert done.status_code == 302
     db.refresh(assignment)
     assert assignment.review_state == "submitted"
     page = client.get(url + "?lang=en").get_data(as_text=True)
     assert "A submitted review is locked." in page and 'name="action"' not in page
-    again = client.post(url + "?lang=en", data={**FULL, "VC1": "1", "action": "draft"})
+    again = client.post(url + "?lang=en",
+                        data={**FULL, "VC1": "1", "action": "draft", "version": _version(client, url)})
     assert again.status_code == 409 and "locked" in again.get_data(as_text=True)
     assert sorted(db.exec(select(Score.points_tenths)).all())[0] != 10
 
@@ -71,7 +80,8 @@ def test_save_draft_then_submit_locks(client, auth, db, scene):
 def test_points_out_of_range_are_shown_on_the_criterion(client, auth, db, scene):
     platform, reviewer, cycle, assignment = scene
     auth.login(reviewer.email)
-    response = client.post(f"/reviews/{cycle.id}/{platform.id}?lang=en", data={"VC1": "9", "action": "draft"})
+    response = client.post(f"/reviews/{cycle.id}/{platform.id}?lang=en", data={"VC1": "9", "action": "draft",
+                                                                               "version": str(assignment.version)})
     assert response.status_code == 422
     assert "Points for VC1 must be between 0 and 8.0" in response.get_data(as_text=True)
     assert db.exec(select(Score)).all() == []
@@ -81,7 +91,8 @@ def test_only_the_assigned_reviewer_may_open_the_scoring_page(client, auth, make
     platform, reviewer, cycle, assignment = scene
     auth.login(make.reviewer().email)
     assert client.get(f"/reviews/{cycle.id}/{platform.id}").status_code == 403
-    assert client.post(f"/reviews/{cycle.id}/{platform.id}", data={"VC1": "1", "action": "draft"}).status_code == 403
+    form = {"VC1": "1", "action": "draft", "version": str(assignment.version)}
+    assert client.post(f"/reviews/{cycle.id}/{platform.id}", data=form).status_code == 403
     auth.logout()
     auth.login(make.operator(platform).email)
     assert client.get(f"/reviews/{cycle.id}/{platform.id}").status_code == 403
@@ -99,7 +110,7 @@ def test_other_reviewers_scores_appear_only_after_close(client, auth, make, db, 
     db.commit()
     page = client.get(url).get_data(as_text=True)
     assert "The other reviewers" in page and "Reviewer A" in page and "50.0" in page
-    assert client.post(url, data={"VC1": "1", "action": "draft"}).status_code == 409
+    assert client.post(url, data={"VC1": "1", "action": "draft", "version": _version(client, url)}).status_code == 409
 
 
 def test_operator_writes_the_self_assessment_with_attachments(client, auth, make, db, scene):
