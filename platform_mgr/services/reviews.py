@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any, Mapping
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import Session, select
 
 from ..domain.errors import DomainError
@@ -94,6 +95,9 @@ def save_review(session: Session, user, cycle: ReviewCycle, assignment: Assignme
     assignment.conflict_kind = (data.conflict_kind or assignment.conflict_kind or "other") if conflict else None
     assignment.review_state = "submitted" if submit else "draft"
     assignment.submitted_at = now if submit else None
+    # every accepted write is a new version, also one that changes only scores (rows of another table): the
+    # assignment row is updated regardless, so its version moves on and a tab that read the old one is refused
+    flag_modified(assignment, "comment")
     session.add(assignment)
     session.flush()
     for code, criterion in rows.items():

@@ -14,6 +14,7 @@ from typing import BinaryIO
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import Session
 
 from ..errors import Conflict, Invalid, StateConflict
@@ -78,6 +79,7 @@ def save_self_assessment(session: Session, actor, cycle: ReviewCycle, platform: 
         sa, before = existing, _snapshot(existing)
         for key, value in clean.items():
             setattr(sa, key, value)
+        flag_modified(sa, "updated_by_id")  # every accepted write is a new version, even one that changes no text
     sa.updated_by_id = getattr(actor, "id", None)
     session.add(sa)
     try:

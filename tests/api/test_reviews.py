@@ -229,3 +229,106 @@ def test_self_assessment_refuses_bad_files_and_closed_cycles(api, make, db):
     closed = make.cycle(state="closed")
     closed_url = f"/api/v1/cycles/{closed.id}/self-assessments/{platform.id}"
     _error(client.put(closed_url, json={"service": "x", "version": 0}), 409)
+
+
+# --- versions on every write (DESIGN §7: every write of a versioned object carries the version it read) --------
+
+def _sa_url(cycle, platform):
+    return f"/api/v1/cycles/{cycle.id}/self-assessments/{platform.id}"
+
+
+def test_a_review_write_without_a_version_is_422_naming_it_and_writes_nothing(api, db, scene):
+    platform, reviewer, cycle, assignment = scene
+    body = _error(api(reviewer).put(_url(cycle, platform), json={"scores": {"VC1": 5}, "comment": "无版本"}), 422,
+                  "version")
+    assert body["code"] == "invalid" and list(body["fields"]) == ["version"]
+    assert body["fields"]["version"] == "此项为必填项。"  # "This field is required." in the default language
+    _error(api(reviewer).put(_url(cycle, platform), json={"scores": {"VC1": 5}, "version": None}), 422, "version")
+    db.refresh(assignment)
+    assert (assignment.version, assignment.comment, assignment.review_state) == (1, "", "not_started")
+    assert db.exec(select(Score)).all() == []
+    assert db.exec(select(AuditEvent).where(AuditEvent.entity_type == "assignment")).all() == []
+
+
+def test_a_review_write_with_the_version_read_is_200_and_moves_the_version_on(api, db, scene):
+    platform, reviewer, cycle, assignment = scene
+    client = api(reviewer)
+    read = client.get(_url(cycle, platform), expect=200).get_json()
+    assert read["version"] == 1
+    first = client.put(_url(cycle, platform), json={"scores": {"VC1": 5}, "version": 1}, expect=200).get_json()
+    assert first["version"] == 2 and first["scores"] == {"VC1": 5.0}
+    second = client.put(_url(cycle, platform), json={"scores": {"VC1": 6}, "version": 2}, expect=200).get_json()
+    assert second["version"] == 3 and client.get(_url(cycle, platform), expect=200).get_json()["version"] == 3
+    db.refresh(assignment)
+    assert assignment.version == 3
+
+
+def test_a_stale_review_write_is_409_and_changes_nothing(api, db, scene):
+    """Two tabs read version 1; the first saves, the second is refused instead of overwriting it."""
+    platform, reviewer, cycle, assignment = scene
+    client = api(reviewer)
+    client.put(_url(cycle, platform), json={"scores": {"VC1": 5}, "comment": "第一个标签页", "version": 1}, expect=200)
+    body = _error(client.put(_url(cycle, platform), json={"scores": {"VC1": 6}, "comment": "第二个标签页", "version": 1}),
+                  409, "version")
+    assert body["code"] == "conflict"  # as for any stale version (projects, milestones, cycles)
+    _error(client.put(_url(cycle, platform), json={"scores": {}, "version": 3}), 409, "version")  # ahead is stale too
+    db.refresh(assignment)
+    assert (assignment.version, assignment.comment) == (2, "第一个标签页")
+    assert db.exec(select(Score.points_tenths)).all() == [50]
+    assert db.exec(select(AuditEvent.action).where(AuditEvent.entity_type == "assignment")).all() == ["save_draft"]
+
+
+def test_a_write_that_changes_only_scores_still_moves_the_version_on(api, db, scene):
+    """The scores are rows of their own: without the assignment's version moving on, two tabs that both read it
+    and changed only points would both be accepted, and the first one's points silently lost."""
+    platform, reviewer, cycle, assignment = scene
+    client = api(reviewer)
+    client.put(_url(cycle, platform), json={"scores": {"VC1": 5}, "version": 1}, expect=200)
+    tab1 = client.put(_url(cycle, platform), json={"scores": {"VC1": 6}, "version": 2}, expect=200).get_json()
+    assert tab1["version"] == 3
+    _error(client.put(_url(cycle, platform), json={"scores": {"VC1": 7}, "version": 2}), 409, "version")  # tab 2
+    assert db.exec(select(Score.points_tenths)).all() == [60]
+
+
+def test_a_self_assessment_write_without_a_version_is_422_naming_it(api, make, db, scene):
+    platform, reviewer, cycle, assignment = scene
+    client = api(make.operator(platform))
+    body = _error(client.put(_sa_url(cycle, platform), json={"service": "无版本"}), 422, "version")
+    assert body["code"] == "invalid" and list(body["fields"]) == ["version"]
+    client.put(_sa_url(cycle, platform), json={"service": "首次", "version": 0}, expect=200)
+    _error(client.put(_sa_url(cycle, platform), json={"service": "无版本"}), 422, "version")  # nor once it exists
+    assert db.exec(select(SelfAssessment.service)).all() == ["首次"]
+
+
+def test_a_self_assessment_starts_at_version_0_and_each_write_moves_it_on(api, make, db, scene):
+    platform, reviewer, cycle, assignment = scene
+    client = api(make.operator(platform))
+    assert client.get(_sa_url(cycle, platform), expect=200).get_json()["version"] == 0  # none yet
+    first = client.put(_sa_url(cycle, platform), json={"verification": "设备 42 台", "version": 0}, expect=200)
+    assert first.get_json()["version"] == 1
+    read = client.get(_sa_url(cycle, platform), expect=200).get_json()
+    second = client.put(_sa_url(cycle, platform), json={"service": "服务 9 次", "version": read["version"]},
+                        expect=200).get_json()
+    assert (second["version"], second["verification"], second["service"]) == (2, "设备 42 台", "服务 9 次")
+    same = client.put(_sa_url(cycle, platform), json={"service": "服务 9 次", "version": 2}, expect=200).get_json()
+    assert same["version"] == 3  # an accepted write is a new version even when the text is the same
+
+
+def test_a_stale_self_assessment_write_is_409_and_keeps_the_colleagues_text(api, make, db, scene):
+    """Two operators of the platform read version 1; the second one's write is refused, not silently applied."""
+    platform, reviewer, cycle, assignment = scene
+    alice, bob = api(make.operator(platform)), api(make.operator(platform))
+    alice.put(_sa_url(cycle, platform), json={"operating": "初稿", "version": 0}, expect=200)
+    read_by_alice = alice.get(_sa_url(cycle, platform), expect=200).get_json()["version"]
+    read_by_bob = bob.get(_sa_url(cycle, platform), expect=200).get_json()["version"]
+    alice.put(_sa_url(cycle, platform), json={"operating": "甲的修改", "version": read_by_alice}, expect=200)
+    body = _error(bob.put(_sa_url(cycle, platform), json={"operating": "乙的修改", "version": read_by_bob}), 409,
+                  "version")
+    assert body["code"] == "conflict"
+    # a second first write (version 0 once it exists) is stale as well
+    _error(bob.put(_sa_url(cycle, platform), json={"operating": "乙的修改", "version": 0}), 409, "version")
+    sa = db.exec(select(SelfAssessment)).one()
+    db.refresh(sa)
+    assert (sa.operating, sa.version) == ("甲的修改", 2)
+    actions = db.exec(select(AuditEvent.action).where(AuditEvent.entity_type == "self_assessment")).all()
+    assert actions == ["create", "update"]
