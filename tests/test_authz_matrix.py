@@ -207,18 +207,18 @@ MATRIX: dict[str, tuple[frozenset[str], int | dict[str, int]]] = {
     # --- reviews: the assigned reviewer ----------------------------------------------------------
     "GET /reviews/": (PROGRAMME, 200),  # each sees their own: reviewers their assignments, operators self-assessments
     "GET /reviews/<int:cycle_id>/<int:platform_id>": (OWN_REVIEW, 200),
-    "POST /reviews/<int:cycle_id>/<int:platform_id>": (OWN_REVIEW, 302),
+    "POST /reviews/<int:cycle_id>/<int:platform_id>": (OWN_REVIEW, 422),  # the empty form lacks the version read
     # the caller's own review; admins read anyone's (?reviewer_id=)
     "GET /api/v1/cycles/<int:cycle_id>/reviews/<int:platform_id>": (OWN_REVIEW | ADMIN, 200),
-    "PUT /api/v1/cycles/<int:cycle_id>/reviews/<int:platform_id>": (OWN_REVIEW, 200),
+    "PUT /api/v1/cycles/<int:cycle_id>/reviews/<int:platform_id>": (OWN_REVIEW, 422),  # the empty body: no version
     # --- self-assessments: operators of the platform write, assigned reviewers read --------------
     "GET /reviews/<int:cycle_id>/self-assessment/<int:platform_id>": (SA_VIEW_A, 200),
-    "POST /reviews/<int:cycle_id>/self-assessment/<int:platform_id>": (SA_EDIT_A, 302),
+    "POST /reviews/<int:cycle_id>/self-assessment/<int:platform_id>": (SA_EDIT_A, 422),  # no version in the empty form
     "POST /reviews/<int:cycle_id>/self-assessment/<int:platform_id>/attachments": (SA_EDIT_A, 302),
     "POST /reviews/<int:cycle_id>/self-assessment/<int:platform_id>/attachments/<int:file_id>/delete": (SA_EDIT_A, 302),
     "GET /reviews/attachments/<int:file_id>": (SA_VIEW_A, 200),
     "GET /api/v1/cycles/<int:cycle_id>/self-assessments/<int:platform_id>": (SA_VIEW_A, 200),
-    "PUT /api/v1/cycles/<int:cycle_id>/self-assessments/<int:platform_id>": (SA_EDIT_A, 200),
+    "PUT /api/v1/cycles/<int:cycle_id>/self-assessments/<int:platform_id>": (SA_EDIT_A, 422),  # the empty body
     "POST /api/v1/cycles/<int:cycle_id>/self-assessments/<int:platform_id>/attachments": (SA_EDIT_A, 422),
     "DELETE /api/v1/cycles/<int:cycle_id>/self-assessments/<int:platform_id>/attachments/<int:file_id>": (SA_EDIT_A, 200),
     "GET /api/v1/self-assessment-files/<int:file_id>": (SA_VIEW_A, 200),

@@ -115,7 +115,7 @@ def reviews_get(cycle_id: int, platform_id: int, cycle, platform, query: ReviewQ
 @endpoint("/cycles/<int:cycle_id>/reviews/<int:platform_id>", "PUT", resp=ReviewOut, name="reviews_put",
           authorise=_own_assignment)
 def reviews_put(cycle_id: int, platform_id: int, cycle, platform, assignment, json: ReviewPut):
-    """Save the caller's review: the whole set of scores, comment, conflict declaration; "submit": true locks it. Points outside 0..max or unknown criteria → 422 naming the code; not open, or already submitted → 409"""  # noqa: E501
+    """Save the caller's review: the whole set of scores, comment, conflict declaration; "submit": true locks it. Carries "version" (the one read; missing → 422, stale → 409). Points outside 0..max or unknown criteria → 422 naming the code; not open, or already submitted → 409"""  # noqa: E501
     session = get_session()
     svc.save_review(session, current_user_obj(), cycle, assignment, json, now=utcnow())
     commit()
@@ -145,7 +145,7 @@ def self_assessment_get(cycle_id: int, platform_id: int, cycle, platform):
 @endpoint("/cycles/<int:cycle_id>/self-assessments/<int:platform_id>", "PUT", resp=SelfAssessmentOut,
           name="self_assessment_put", authorise=_authored)
 def self_assessment_put(cycle_id: int, platform_id: int, cycle, platform, json: SelfAssessmentPut):
-    """Write the self-assessment narratives (operators of the platform, admins) while the cycle is a draft or open; "version" guards against lost updates"""  # noqa: E501
+    """Write the self-assessment narratives (operators of the platform, admins) while the cycle is a draft or open. Carries "version" (the one read, 0 while none exists; missing → 422, stale → 409)"""  # noqa: E501
     session = get_session()
     sa_svc.save_self_assessment(session, current_user_obj(), cycle, platform, json, now=utcnow())
     commit()

@@ -88,7 +88,7 @@ class ReviewPut(Input):
     conflict_kind: Optional[ConflictKind] = Field(default=None, description="the relationship declared (rule C2)")
     conflict_note: OptionalText(1000) = ""
     submit: StrictBool = False
-    version: Optional[Version] = Field(default=None, description="the assignment version you read (optional)")
+    version: Version = Field(description="the assignment version you read (GET); a stale one answers 409")
 
     _kind = field_validator("conflict_kind", mode="before")(lambda cls, v: _blank_as_none(v))
 
@@ -129,5 +129,5 @@ class SelfAssessmentPut(Input):
     verification: Optional[OptionalText(8000)] = None
     service: Optional[OptionalText(8000)] = None
     operating: Optional[OptionalText(8000)] = None
-    version: Optional[Annotated[int, Field(ge=0, le=MAX_INT)]] = Field(
-        default=None, description="the version you read (0 when none exists yet)")
+    version: Annotated[int, Field(ge=0, le=MAX_INT)] = Field(
+        description="the version you read (GET; 0 while none exists yet); a stale one answers 409")

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any, Mapping
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import Session, select
 
 from ..domain.errors import DomainError
@@ -63,12 +64,13 @@ def save_review(session: Session, user, cycle: ReviewCycle, assignment: Assignme
     """Replace the review's scores, comment and conflict declaration; ``data.submit`` locks it.
 
     Submitting needs every criterion scored, unless a conflict is declared (then the scores do not count).
-    ``data.version`` (the assignment's) guards against a lost update from another tab or client.
+    ``data.version`` (the assignment's, as read) is required: a stale one is refused (409) before anything is
+    written, so a second tab or client never silently overwrites the review.
     """
     now = now or utcnow()
     version, conflict, submit = data.version, data.conflict, data.submit
     comment, conflict_note = data.comment, data.conflict_note
-    if version is not None and version != assignment.version:
+    if version != assignment.version:
         raise Conflict(_l("This record was changed by someone else. Reload and try again."),
                        fields={"version": _l("Stale version.")})
     state = lock_cycle_state(session, cycle)
@@ -93,6 +95,9 @@ def save_review(session: Session, user, cycle: ReviewCycle, assignment: Assignme
     assignment.conflict_kind = (data.conflict_kind or assignment.conflict_kind or "other") if conflict else None
     assignment.review_state = "submitted" if submit else "draft"
     assignment.submitted_at = now if submit else None
+    # every accepted write is a new version, also one that changes only scores (rows of another table): the
+    # assignment row is updated regardless, so its version moves on and a tab that read the old one is refused
+    flag_modified(assignment, "comment")
     session.add(assignment)
     session.flush()
     for code, criterion in rows.items():

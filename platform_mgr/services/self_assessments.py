@@ -14,6 +14,7 @@ from typing import BinaryIO
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import Session
 
 from ..errors import Conflict, Invalid, StateConflict
@@ -59,15 +60,16 @@ def get_or_create(session: Session, cycle: ReviewCycle, platform: Platform) -> S
 
 def save_self_assessment(session: Session, actor, cycle: ReviewCycle, platform: Platform, data: SelfAssessmentPut, *,
                          now: datetime | None = None) -> SelfAssessment:
-    """Write the narratives sent (verification / service / operating; null clears one); ``data.version``
-    (0 when none exists yet) guards against a lost update."""
+    """Write the narratives sent (verification / service / operating; null clears one); ``data.version``, the
+    version read (0 while none exists yet), is required: a stale one is refused (409), so one operator never
+    silently overwrites a colleague's text."""
     now = now or utcnow()
     _require_editable(session, cycle)
     version = data.version
     clean = {key: (value or "").replace("\r\n", "\n")
              for key, value in data.model_dump(exclude_unset=True, exclude={"version"}).items()}
     existing = get_self_assessment(session, cycle.id, platform.id)
-    if version is not None and (existing.version if existing is not None else 0) != version:
+    if (existing.version if existing is not None else 0) != version:
         raise Conflict(_l("This record was changed by someone else. Reload and try again."),
                        fields={"version": _l("Stale version.")})
     if existing is None:
@@ -77,6 +79,7 @@ def save_self_assessment(session: Session, actor, cycle: ReviewCycle, platform: 
         sa, before = existing, _snapshot(existing)
         for key, value in clean.items():
             setattr(sa, key, value)
+        flag_modified(sa, "updated_by_id")  # every accepted write is a new version, even one that changes no text
     sa.updated_by_id = getattr(actor, "id", None)
     session.add(sa)
     try:

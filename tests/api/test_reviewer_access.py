@@ -84,8 +84,9 @@ def test_declaring_a_conflict_removes_access_at_once(api, make, scene):
     client = api(reviewer)
     assert set(_answers(client, _platform_reads(scene)).values()) == {200}
     client.get(f"/api/v1/cycles/{cycle.id}/self-assessments/{platform.id}", expect=200)
+    read = client.get(f"/api/v1/cycles/{cycle.id}/reviews/{platform.id}", expect=200).get_json()
     client.put(f"/api/v1/cycles/{cycle.id}/reviews/{platform.id}",
-               json={"conflict": True, "conflict_note": "三年内曾在该平台任职"}, expect=200)
+               json={"conflict": True, "conflict_note": "三年内曾在该平台任职", "version": read["version"]}, expect=200)
     assert set(_answers(client, _platform_reads(scene)).values()) == {403}
     client.get(f"/api/v1/cycles/{cycle.id}/self-assessments/{platform.id}", expect=403)
     # their own review stays theirs to read (and to withdraw the declaration while the cycle is open)
@@ -104,7 +105,8 @@ def test_a_past_cycles_assignment_reads_its_own_review_nothing_more(api, make, s
     assert [o["total"] for o in own["others"]] == [60.0]  # a non-conflicted review, once closed: the others too
     # not the colleague's review, not this cycle's review of the platform, not its projects
     client.get(f"/api/v1/cycles/{scene['current'].id}/reviews/{platform.id}", expect=403)
-    client.put(f"/api/v1/cycles/{past.id}/reviews/{platform.id}", json={"comment": "补充"}, expect=409)
+    client.put(f"/api/v1/cycles/{past.id}/reviews/{platform.id}", json={"comment": "补充", "version": own["version"]},
+               expect=409)
     assert set(_answers(client, _platform_reads(scene)).values()) == {403}
 
 

@@ -31,19 +31,25 @@ def _url(cycle, platform):
     return f"/api/v1/cycles/{cycle.id}/reviews/{platform.id}"
 
 
+def _put(client, cycle, platform, body):
+    """PUT the review carrying the version the caller just read (GET), as every client must."""
+    version = client.get(_url(cycle, platform), expect=200).get_json()["version"]
+    return client.put(_url(cycle, platform), json={"version": version, **body})
+
+
 def test_reviewer_saves_a_draft_then_submits_which_locks(api, make, db, scene):
     platform, reviewer, cycle, assignment = scene
     client = api(reviewer)
-    draft = client.put(_url(cycle, platform), json={"scores": {"VC1": 7.5, "SE5": "4"}, "comment": "初评"})
+    draft = _put(client, cycle, platform, {"scores": {"VC1": 7.5, "SE5": "4"}, "comment": "初评"})
     assert draft.status_code == 200, draft.get_json()
     body = draft.get_json()
     assert body["review_state"] == "draft" and body["scores"] == {"VC1": 7.5, "SE5": 4.0} and body["total"] == 11.5
     assert {c["code"] for c in body["criteria"]} == set(FULL) and body["evidence"]["platform_id"] == platform.id
     assert sorted(db.exec(select(Score.points_tenths)).all()) == [40, 75]  # exact tenths
-    submitted = client.put(_url(cycle, platform), json={"scores": FULL, "comment": "终评", "submit": True})
+    submitted = _put(client, cycle, platform, {"scores": FULL, "comment": "终评", "submit": True})
     assert submitted.status_code == 200 and submitted.get_json()["review_state"] == "submitted"
     assert submitted.get_json()["total"] == 100.0
-    locked = client.put(_url(cycle, platform), json={"scores": {"VC1": 1}})
+    locked = _put(client, cycle, platform, {"scores": {"VC1": 1}})
     body = _error(locked, 409)
     assert "锁定" in body["message"] and body["code"] == "review_submitted"  # the default language is Chinese
     db.refresh(assignment)
@@ -62,7 +68,7 @@ def test_reviewer_saves_a_draft_then_submits_which_locks(api, make, db, scene):
 ])
 def test_bad_points_are_422_naming_the_criterion_and_write_nothing(api, db, scene, scores, field):
     platform, reviewer, cycle, assignment = scene
-    response = api(reviewer).put(_url(cycle, platform), json={"scores": {"SE1": 5, **scores}})
+    response = _put(api(reviewer), cycle, platform, {"scores": {"SE1": 5, **scores}})
     body = _error(response, 422, field)
     assert field in body["message"] or field in body["fields"]
     assert db.exec(select(Score)).all() == []
@@ -74,8 +80,8 @@ def test_submitting_needs_every_criterion_unless_a_conflict_is_declared(api, db,
     platform, reviewer, cycle, assignment = scene
     client = api(reviewer)
     partial = {k: v for k, v in FULL.items() if k != "OM4"}
-    _error(client.put(_url(cycle, platform), json={"scores": partial, "submit": True}), 422, "OM4")
-    ok = client.put(_url(cycle, platform), json={"conflict": True, "conflict_note": "曾任该平台顾问", "submit": True})
+    _error(_put(client, cycle, platform, {"scores": partial, "submit": True}), 422, "OM4")
+    ok = _put(client, cycle, platform, {"conflict": True, "conflict_note": "曾任该平台顾问", "submit": True})
     assert ok.status_code == 200 and ok.get_json()["conflict"] is True
 
 
@@ -84,12 +90,12 @@ def test_messages_follow_the_callers_language(api, make, db, scene):
     reviewer.preferred_lang = "en"
     db.add(reviewer)
     db.commit()
-    body = _error(api(reviewer).put(_url(cycle, platform), json={"scores": {"VC1": 9}}), 422, "VC1")
+    body = _error(_put(api(reviewer), cycle, platform, {"scores": {"VC1": 9}}), 422, "VC1")
     assert body["fields"]["VC1"] == "Points for VC1 must be between 0 and 8.0"
     reviewer.preferred_lang = "zh_Hans_CN"
     db.add(reviewer)
     db.commit()
-    body = _error(api(reviewer).put(_url(cycle, platform), json={"scores": {"VC1": 9}}), 422, "VC1")
+    body = _error(_put(api(reviewer), cycle, platform, {"scores": {"VC1": 9}}), 422, "VC1")
     assert body["fields"]["VC1"] == "指标 VC1 的分值须在 0 至 8.0 之间"
 
 
@@ -106,16 +112,18 @@ def test_nothing_is_accepted_unless_the_cycle_is_open(api, make, db, state):
     platform, reviewer = make.platform(), make.reviewer()
     cycle = make.cycle(state=state)
     make.assignment(cycle, reviewer, platform)
-    assert _error(api(reviewer).put(_url(cycle, platform), json={"scores": {"VC1": 5}}), 409)["code"] == f"cycle_{state}"
+    body = {"scores": {"VC1": 5}, "version": 1}  # a new assignment's version
+    assert _error(api(reviewer).put(_url(cycle, platform), json=body), 409)["code"] == f"cycle_{state}"
     assert db.exec(select(Score)).all() == []
 
 
 def test_only_the_assigned_reviewer_scores(api, make, db, scene):
     platform, reviewer, cycle, assignment = scene
     other_platform = make.platform()
-    assert api(reviewer).put(_url(cycle, other_platform), json={"scores": {"VC1": 5}}).status_code == 403
-    assert api(make.reviewer()).put(_url(cycle, platform), json={"scores": {"VC1": 5}}).status_code == 403
-    assert api(make.admin()).put(_url(cycle, platform), json={"scores": {"VC1": 5}}).status_code == 403
+    body = {"scores": {"VC1": 5}, "version": assignment.version}
+    assert api(reviewer).put(_url(cycle, other_platform), json=body).status_code == 403
+    assert api(make.reviewer()).put(_url(cycle, platform), json=body).status_code == 403
+    assert api(make.admin()).put(_url(cycle, platform), json=body).status_code == 403
     assert api(make.operator(platform)).get(_url(cycle, platform)).status_code == 403
     assert api(make.reviewer()).get(_url(cycle, platform)).status_code == 403
     assert api(reviewer).get(f"/api/v1/cycles/{cycle.id}/reviews/99999").status_code == 404
@@ -199,7 +207,7 @@ def test_operator_writes_the_self_assessment_and_assigned_reviewers_read_it(api,
     assert download.status_code == 200 and download.data == b"%PDF-1.4 test"
     # others may not
     other_platform = make.platform()
-    assert api(make.operator(other_platform)).put(url, json={"service": "x"}).status_code == 403
+    assert api(make.operator(other_platform)).put(url, json={"service": "x", "version": 1}).status_code == 403
     assert api(make.operator(other_platform)).get(f"/api/v1/self-assessment-files/{file_id}").status_code == 403
     assert api(make.reviewer()).get(url).status_code == 403
     stored = db.exec(select(EvidenceFile)).one()
@@ -216,7 +224,111 @@ def test_self_assessment_refuses_bad_files_and_closed_cycles(api, make, db):
     _error(client.post(url + "/attachments", data={"file": fake}, content_type="multipart/form-data"), 422, "file")
     exe = (io.BytesIO(b"MZ"), "tool.exe")
     _error(client.post(url + "/attachments", data={"file": exe}, content_type="multipart/form-data"), 422, "file")
-    _error(client.put(url, json={"service": "x" * 8001}), 422, "service")
+    _error(client.put(url, json={"service": "x" * 8001, "version": 0}), 422, "service")
     assert db.exec(select(EvidenceFile)).all() == [] and db.exec(select(SelfAssessment)).all() == []
     closed = make.cycle(state="closed")
-    _error(client.put(f"/api/v1/cycles/{closed.id}/self-assessments/{platform.id}", json={"service": "x"}), 409)
+    closed_url = f"/api/v1/cycles/{closed.id}/self-assessments/{platform.id}"
+    _error(client.put(closed_url, json={"service": "x", "version": 0}), 409)
+
+
+# --- versions on every write (DESIGN §7: every write of a versioned object carries the version it read) --------
+
+def _sa_url(cycle, platform):
+    return f"/api/v1/cycles/{cycle.id}/self-assessments/{platform.id}"
+
+
+def test_a_review_write_without_a_version_is_422_naming_it_and_writes_nothing(api, db, scene):
+    platform, reviewer, cycle, assignment = scene
+    body = _error(api(reviewer).put(_url(cycle, platform), json={"scores": {"VC1": 5}, "comment": "无版本"}), 422,
+                  "version")
+    assert body["code"] == "invalid" and list(body["fields"]) == ["version"]
+    assert body["fields"]["version"] == "此项为必填项。"  # "This field is required." in the default language
+    _error(api(reviewer).put(_url(cycle, platform), json={"scores": {"VC1": 5}, "version": None}), 422, "version")
+    db.refresh(assignment)
+    assert (assignment.version, assignment.comment, assignment.review_state) == (1, "", "not_started")
+    assert db.exec(select(Score)).all() == []
+    assert db.exec(select(AuditEvent).where(AuditEvent.entity_type == "assignment")).all() == []
+
+
+def test_a_review_write_with_the_version_read_is_200_and_moves_the_version_on(api, db, scene):
+    platform, reviewer, cycle, assignment = scene
+    client = api(reviewer)
+    read = client.get(_url(cycle, platform), expect=200).get_json()
+    assert read["version"] == 1
+    first = client.put(_url(cycle, platform), json={"scores": {"VC1": 5}, "version": 1}, expect=200).get_json()
+    assert first["version"] == 2 and first["scores"] == {"VC1": 5.0}
+    second = client.put(_url(cycle, platform), json={"scores": {"VC1": 6}, "version": 2}, expect=200).get_json()
+    assert second["version"] == 3 and client.get(_url(cycle, platform), expect=200).get_json()["version"] == 3
+    db.refresh(assignment)
+    assert assignment.version == 3
+
+
+def test_a_stale_review_write_is_409_and_changes_nothing(api, db, scene):
+    """Two tabs read version 1; the first saves, the second is refused instead of overwriting it."""
+    platform, reviewer, cycle, assignment = scene
+    client = api(reviewer)
+    client.put(_url(cycle, platform), json={"scores": {"VC1": 5}, "comment": "第一个标签页", "version": 1}, expect=200)
+    body = _error(client.put(_url(cycle, platform), json={"scores": {"VC1": 6}, "comment": "第二个标签页", "version": 1}),
+                  409, "version")
+    assert body["code"] == "conflict"  # as for any stale version (projects, milestones, cycles)
+    _error(client.put(_url(cycle, platform), json={"scores": {}, "version": 3}), 409, "version")  # ahead is stale too
+    db.refresh(assignment)
+    assert (assignment.version, assignment.comment) == (2, "第一个标签页")
+    assert db.exec(select(Score.points_tenths)).all() == [50]
+    assert db.exec(select(AuditEvent.action).where(AuditEvent.entity_type == "assignment")).all() == ["save_draft"]
+
+
+def test_a_write_that_changes_only_scores_still_moves_the_version_on(api, db, scene):
+    """The scores are rows of their own: without the assignment's version moving on, two tabs that both read it
+    and changed only points would both be accepted, and the first one's points silently lost."""
+    platform, reviewer, cycle, assignment = scene
+    client = api(reviewer)
+    client.put(_url(cycle, platform), json={"scores": {"VC1": 5}, "version": 1}, expect=200)
+    tab1 = client.put(_url(cycle, platform), json={"scores": {"VC1": 6}, "version": 2}, expect=200).get_json()
+    assert tab1["version"] == 3
+    _error(client.put(_url(cycle, platform), json={"scores": {"VC1": 7}, "version": 2}), 409, "version")  # tab 2
+    assert db.exec(select(Score.points_tenths)).all() == [60]
+
+
+def test_a_self_assessment_write_without_a_version_is_422_naming_it(api, make, db, scene):
+    platform, reviewer, cycle, assignment = scene
+    client = api(make.operator(platform))
+    body = _error(client.put(_sa_url(cycle, platform), json={"service": "无版本"}), 422, "version")
+    assert body["code"] == "invalid" and list(body["fields"]) == ["version"]
+    client.put(_sa_url(cycle, platform), json={"service": "首次", "version": 0}, expect=200)
+    _error(client.put(_sa_url(cycle, platform), json={"service": "无版本"}), 422, "version")  # nor once it exists
+    assert db.exec(select(SelfAssessment.service)).all() == ["首次"]
+
+
+def test_a_self_assessment_starts_at_version_0_and_each_write_moves_it_on(api, make, db, scene):
+    platform, reviewer, cycle, assignment = scene
+    client = api(make.operator(platform))
+    assert client.get(_sa_url(cycle, platform), expect=200).get_json()["version"] == 0  # none yet
+    first = client.put(_sa_url(cycle, platform), json={"verification": "设备 42 台", "version": 0}, expect=200)
+    assert first.get_json()["version"] == 1
+    read = client.get(_sa_url(cycle, platform), expect=200).get_json()
+    second = client.put(_sa_url(cycle, platform), json={"service": "服务 9 次", "version": read["version"]},
+                        expect=200).get_json()
+    assert (second["version"], second["verification"], second["service"]) == (2, "设备 42 台", "服务 9 次")
+    same = client.put(_sa_url(cycle, platform), json={"service": "服务 9 次", "version": 2}, expect=200).get_json()
+    assert same["version"] == 3  # an accepted write is a new version even when the text is the same
+
+
+def test_a_stale_self_assessment_write_is_409_and_keeps_the_colleagues_text(api, make, db, scene):
+    """Two operators of the platform read version 1; the second one's write is refused, not silently applied."""
+    platform, reviewer, cycle, assignment = scene
+    alice, bob = api(make.operator(platform)), api(make.operator(platform))
+    alice.put(_sa_url(cycle, platform), json={"operating": "初稿", "version": 0}, expect=200)
+    read_by_alice = alice.get(_sa_url(cycle, platform), expect=200).get_json()["version"]
+    read_by_bob = bob.get(_sa_url(cycle, platform), expect=200).get_json()["version"]
+    alice.put(_sa_url(cycle, platform), json={"operating": "甲的修改", "version": read_by_alice}, expect=200)
+    body = _error(bob.put(_sa_url(cycle, platform), json={"operating": "乙的修改", "version": read_by_bob}), 409,
+                  "version")
+    assert body["code"] == "conflict"
+    # a second first write (version 0 once it exists) is stale as well
+    _error(bob.put(_sa_url(cycle, platform), json={"operating": "乙的修改", "version": 0}), 409, "version")
+    sa = db.exec(select(SelfAssessment)).one()
+    db.refresh(sa)
+    assert (sa.operating, sa.version) == ("甲的修改", 2)
+    actions = db.exec(select(AuditEvent.action).where(AuditEvent.entity_type == "self_assessment")).all()
+    assert actions == ["create", "update"]

@@ -1,5 +1,6 @@
 """The reviewer's pages (my reviews, scoring) and the operator's self-assessment page."""
 import io
+import re
 from datetime import date
 
 import pytest
@@ -9,6 +10,12 @@ from platform_mgr.domain.rubric import DEFAULT_RUBRIC_V1
 from platform_mgr.models import Assignment, EvidenceFile, Score, SelfAssessment
 
 FULL = {c.code: str(c.max_tenths / 10) for c in DEFAULT_RUBRIC_V1}
+
+
+def _version(client, url) -> str:
+    """The version the page read, from its hidden field (what a browser sends back)."""
+    page = client.get(url, expect=200).get_data(as_text=True)
+    return re.search(r'<input id="version" name="version" type="hidden" value="(\d+)"', page).group(1)
 
 
 @pytest.fixture
@@ -49,21 +56,23 @@ def test_save_draft_then_submit_locks(client, auth, db, scene):
     platform, reviewer, cycle, assignment = scene
     auth.login(reviewer.email)
     url = f"/reviews/{cycle.id}/{platform.id}"
-    draft = client.post(url, data={"VC1": "7.5", "comment": "初评", "action": "draft"})
+    draft = client.post(url, data={"VC1": "7.5", "comment": "初评", "action": "draft", "version": _version(client, url)})
     assert draft.status_code == 302
     db.refresh(assignment)
     assert assignment.review_state == "draft" and db.exec(select(Score.points_tenths)).all() == [75]
-    incomplete = client.post(url + "?lang=en", data={"VC1": "7.5", "action": "submit"})
+    incomplete = client.post(url + "?lang=en",
+                             data={"VC1": "7.5", "action": "submit", "version": _version(client, url)})
     assert incomplete.status_code == 422 and "Criterion OM4 has not been scored" in incomplete.get_data(as_text=True)
     db.refresh(assignment)
     assert assignment.review_state == "draft"
-    done = client.post(url, data={**FULL, "action": "submit"})
+    done = client.post(url, data={**FULL, "action": "submit", "version": _version(client, url)})
     assert done.status_code == 302
     db.refresh(assignment)
     assert assignment.review_state == "submitted"
     page = client.get(url + "?lang=en").get_data(as_text=True)
     assert "A submitted review is locked." in page and 'name="action"' not in page
-    again = client.post(url + "?lang=en", data={**FULL, "VC1": "1", "action": "draft"})
+    again = client.post(url + "?lang=en",
+                        data={**FULL, "VC1": "1", "action": "draft", "version": _version(client, url)})
     assert again.status_code == 409 and "locked" in again.get_data(as_text=True)
     assert sorted(db.exec(select(Score.points_tenths)).all())[0] != 10
 
@@ -71,7 +80,8 @@ def test_save_draft_then_submit_locks(client, auth, db, scene):
 def test_points_out_of_range_are_shown_on_the_criterion(client, auth, db, scene):
     platform, reviewer, cycle, assignment = scene
     auth.login(reviewer.email)
-    response = client.post(f"/reviews/{cycle.id}/{platform.id}?lang=en", data={"VC1": "9", "action": "draft"})
+    response = client.post(f"/reviews/{cycle.id}/{platform.id}?lang=en", data={"VC1": "9", "action": "draft",
+                                                                               "version": str(assignment.version)})
     assert response.status_code == 422
     assert "Points for VC1 must be between 0 and 8.0" in response.get_data(as_text=True)
     assert db.exec(select(Score)).all() == []
@@ -81,7 +91,8 @@ def test_only_the_assigned_reviewer_may_open_the_scoring_page(client, auth, make
     platform, reviewer, cycle, assignment = scene
     auth.login(make.reviewer().email)
     assert client.get(f"/reviews/{cycle.id}/{platform.id}").status_code == 403
-    assert client.post(f"/reviews/{cycle.id}/{platform.id}", data={"VC1": "1", "action": "draft"}).status_code == 403
+    form = {"VC1": "1", "action": "draft", "version": str(assignment.version)}
+    assert client.post(f"/reviews/{cycle.id}/{platform.id}", data=form).status_code == 403
     auth.logout()
     auth.login(make.operator(platform).email)
     assert client.get(f"/reviews/{cycle.id}/{platform.id}").status_code == 403
@@ -99,7 +110,7 @@ def test_other_reviewers_scores_appear_only_after_close(client, auth, make, db, 
     db.commit()
     page = client.get(url).get_data(as_text=True)
     assert "The other reviewers" in page and "Reviewer A" in page and "50.0" in page
-    assert client.post(url, data={"VC1": "1", "action": "draft"}).status_code == 409
+    assert client.post(url, data={"VC1": "1", "action": "draft", "version": _version(client, url)}).status_code == 409
 
 
 def test_operator_writes_the_self_assessment_with_attachments(client, auth, make, db, scene):
@@ -138,3 +149,97 @@ def test_assignment_count_is_unchanged_by_reads(client, auth, db, scene):
     client.get(f"/reviews/{cycle.id}/{platform.id}", expect=200)
     db.refresh(assignment)
     assert assignment.version == 1 and len(db.exec(select(Assignment)).all()) == 1
+
+
+# --- versions on the web forms (the same check as the API: DESIGN §7) --------------------------------------
+
+def test_the_scoring_form_carries_the_version_read_in_a_hidden_field(client, auth, db, scene):
+    platform, reviewer, cycle, assignment = scene
+    auth.login(reviewer.email)
+    url = f"/reviews/{cycle.id}/{platform.id}"
+    assert _version(client, url) == "1"
+    client.post(url, data={"VC1": "5", "action": "draft", "version": "1"}, expect=302)
+    assert _version(client, url) == "2"
+
+
+def test_a_stale_scoring_submit_is_refused_with_a_message_and_changes_nothing(client, auth, db, scene):
+    platform, reviewer, cycle, assignment = scene
+    auth.login(reviewer.email)
+    url = f"/reviews/{cycle.id}/{platform.id}"
+    read = _version(client, url)  # two tabs read the same version
+    client.post(url, data={"VC1": "5", "comment": "第一个标签页", "action": "draft", "version": read}, expect=302)
+    stale = client.post(url + "?lang=en", data={"VC1": "6", "comment": "第二个标签页", "action": "draft",
+                                                "version": read})
+    assert stale.status_code == 409
+    page = stale.get_data(as_text=True)
+    assert "This record was changed by someone else. Reload and try again." in page
+    assert 'id="version-error"' in page and "Version:</strong> Stale version." in page
+    assert "Your changes were not saved." in page and f'href="{url}"' in page  # the way out: reload
+    assert "第二个标签页" in page  # what they typed is still there to copy
+    assert 'name="version" type="hidden" value="1"' in page  # resending it is refused again
+    db.refresh(assignment)
+    assert (assignment.version, assignment.comment) == (2, "第一个标签页")
+    assert db.exec(select(Score.points_tenths)).all() == [50]
+    zh = client.post(url + "?lang=zh", data={"VC1": "6", "action": "draft", "version": read})
+    assert zh.status_code == 409 and "您的修改未保存。" in zh.get_data(as_text=True)
+
+
+def test_a_scoring_submit_without_a_version_is_422_naming_the_field(client, auth, db, scene):
+    platform, reviewer, cycle, assignment = scene
+    auth.login(reviewer.email)
+    url = f"/reviews/{cycle.id}/{platform.id}?lang=en"
+    for form in ({"VC1": "5", "action": "draft"}, {"VC1": "5", "action": "draft", "version": ""}):
+        response = client.post(url, data=form)
+        assert response.status_code == 422
+        page = response.get_data(as_text=True)
+        assert 'id="version-error"' in page and "Version:</strong> This field is required." in page
+    db.refresh(assignment)
+    assert (assignment.version, assignment.review_state) == (1, "not_started")
+    assert db.exec(select(Score)).all() == []
+
+
+def test_the_self_assessment_form_carries_the_version_read(client, auth, make, db, scene):
+    platform, reviewer, cycle, assignment = scene
+    auth.login(make.operator(platform).email)
+    url = f"/reviews/{cycle.id}/self-assessment/{platform.id}"
+    assert _version(client, url) == "0"  # none yet
+    client.post(url, data={"verification": "设备开放", "version": "0"}, expect=302)
+    assert _version(client, url) == "1"
+    client.post(url, data={"verification": "设备开放", "version": "1"}, expect=302)
+    assert _version(client, url) == "2"
+
+
+def test_a_stale_self_assessment_submit_keeps_the_colleagues_text(client, auth, make, db, scene):
+    """Two operators open the page at version 1; the second one's save is refused instead of overwriting."""
+    platform, reviewer, cycle, assignment = scene
+    db.add(SelfAssessment(cycle_id=cycle.id, platform_id=platform.id, operating="初稿"))
+    db.commit()
+    alice, bob = make.operator(platform), make.operator(platform)
+    url = f"/reviews/{cycle.id}/self-assessment/{platform.id}"
+    auth.login(bob.email)
+    read_by_bob = _version(client, url)
+    auth.logout()
+    auth.login(alice.email)
+    client.post(url, data={"operating": "甲的修改", "version": _version(client, url)}, expect=302)
+    auth.logout()
+    auth.login(bob.email)
+    stale = client.post(url + "?lang=en", data={"operating": "乙的修改", "version": read_by_bob})
+    assert stale.status_code == 409
+    page = stale.get_data(as_text=True)
+    assert "This record was changed by someone else. Reload and try again." in page
+    assert "Version:</strong> Stale version." in page and "Your changes were not saved." in page
+    assert "乙的修改" in page
+    sa = db.exec(select(SelfAssessment)).one()
+    db.refresh(sa)
+    assert (sa.operating, sa.version) == ("甲的修改", 2)
+
+
+def test_a_self_assessment_submit_without_a_version_is_422_naming_the_field(client, auth, make, db, scene):
+    platform, reviewer, cycle, assignment = scene
+    auth.login(make.operator(platform).email)
+    url = f"/reviews/{cycle.id}/self-assessment/{platform.id}?lang=en"
+    response = client.post(url, data={"verification": "无版本"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="version-error"' in page and "Version:</strong> This field is required." in page
+    assert db.exec(select(SelfAssessment)).all() == []

@@ -17,7 +17,7 @@ def review_form_class(criteria):
         conflict_kind = SelectField(_l("Relationship"), choices=[("", "—")] + enum_choices(ConflictKind),
                                     validate_choice=False)
         conflict_note = StringField(_l("Reason for the conflict"))
-        version = HiddenField()
+        version = HiddenField(_l("Version"))  # the assignment's, as the page read it: a stale one is refused
 
     for c in criteria:
         setattr(ReviewForm, c.code, StringField(
@@ -30,7 +30,7 @@ class SelfAssessmentForm(FlaskForm):
     verification = TextAreaField(_l("Verification capability"))
     service = TextAreaField(_l("Service effectiveness"))
     operating = TextAreaField(_l("Operating model"))
-    version = HiddenField()
+    version = HiddenField(_l("Version"))  # as the page read it (0 while none exists): a stale one is refused
 
 
 class AttachmentForm(FlaskForm):

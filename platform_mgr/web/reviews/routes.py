@@ -104,7 +104,8 @@ def score(cycle_id: int, platform_id: int):
         form.conflict.data = assignment.conflict_declared
         form.conflict_kind.data = assignment.conflict_kind or ""
         form.conflict_note.data = assignment.conflict_note
-    form.version.data = str(assignment.version)
+        # the version read: a POST sends it back; a refused POST keeps the one sent, so resending stays refused
+        form.version.data = str(assignment.version)
     saved = q.review_scores(session, assignment.id)
     others = None
     if permissions.can_view_other_reviews(a, cycle, assignment):
@@ -151,10 +152,11 @@ def self_assessment(cycle_id: int, platform_id: int):
                 return redirect(url_for("reviews.self_assessment", cycle_id=cycle.id, platform_id=platform.id))
         else:
             status = 422
-    elif sa is not None:
-        for k in sa_svc.NARRATIVES:
+    else:
+        for k in sa_svc.NARRATIVES if sa is not None else ():
             form[k].data = getattr(sa, k)
-    form.version.data = str(sa.version if sa else 0)
+        # the version read (0 while none exists): a refused POST keeps the one sent, so resending stays refused
+        form.version.data = str(sa.version if sa else 0)
     return render_template("reviews/self_assessment.html", cycle=cycle, platform=platform, form=form, sa=sa,
                            editable=editable, files=q.self_assessment_files(session, sa.id if sa else None),
                            upload_form=f.AttachmentForm(formdata=None), action_form=f.ActionForm(),
