@@ -13,7 +13,9 @@ class AppError(Exception):
     code = "bad_request"
 
     def __init__(self, message: Any = None, *, fields: dict[str, Any] | None = None, code: str | None = None):
-        super().__init__(str(message) if message is not None else self.code)
+        # the message stays lazy until it is shown: rendering it may read the user's language from a session that a
+        # failed flush has just broken (the handlers roll back first)
+        super().__init__(message if message is not None else self.code)
         self.message = message
         self.fields = fields or {}
         if code:

@@ -49,9 +49,9 @@ def get_or_create(session: Session, cycle: ReviewCycle, platform: Platform) -> S
     sa = get_self_assessment(session, cycle.id, platform.id)
     if sa is None:
         sa = SelfAssessment(cycle_id=cycle.id, platform_id=platform.id)
-        session.add(sa)
         try:
-            with session.begin_nested():
+            with session.begin_nested():  # added inside the savepoint: beginning it flushes what is pending
+                session.add(sa)
                 session.flush()
         except IntegrityError:  # created concurrently by a colleague: use theirs
             sa = get_self_assessment(session, cycle.id, platform.id)
@@ -81,9 +81,9 @@ def save_self_assessment(session: Session, actor, cycle: ReviewCycle, platform: 
             setattr(sa, key, value)
         flag_modified(sa, "updated_by_id")  # every accepted write is a new version, even one that changes no text
     sa.updated_by_id = getattr(actor, "id", None)
-    session.add(sa)
     try:
-        with session.begin_nested():
+        with session.begin_nested():  # added inside the savepoint: beginning it flushes what is pending
+            session.add(sa)
             session.flush()
     except IntegrityError:  # a colleague created it at the same moment
         raise Conflict(_l("This record was changed by someone else. Reload and try again.")) from None

@@ -332,3 +332,18 @@ def test_a_stale_self_assessment_write_is_409_and_keeps_the_colleagues_text(api,
     assert (sa.operating, sa.version) == ("甲的修改", 2)
     actions = db.exec(select(AuditEvent.action).where(AuditEvent.entity_type == "self_assessment")).all()
     assert actions == ["create", "update"]
+
+
+def test_two_first_self_assessment_writes_at_the_same_moment_give_one_200_and_one_409(api, make, db, scene,
+                                                                                    monkeypatch):
+    """The race `bench/load.py` found on PostgreSQL: both read "none yet" (version 0); the second insert hits the
+    unique (cycle, platform) key. It is a 409 naming nothing lost, never a 500, and the first text stays."""
+    from platform_mgr.services import self_assessments as sa_svc
+
+    platform, reviewer, cycle, assignment = scene
+    client = api(make.operator(platform))
+    client.put(_sa_url(cycle, platform), json={"operating": "先到", "version": 0}, expect=200)
+    monkeypatch.setattr(sa_svc, "get_self_assessment", lambda session, cycle_id, platform_id: None)  # read before
+    body = _error(client.put(_sa_url(cycle, platform), json={"operating": "后到", "version": 0}), 409)
+    assert body["code"] == "conflict"
+    assert db.exec(select(SelfAssessment.operating)).all() == ["先到"]
