@@ -230,71 +230,67 @@ def main() -> int:
         lock = threading.Lock()
         deadline = time.monotonic() + args.seconds
 
-        def client(seed: int):
-            rng = random.Random(seed)
+        def read_then_write(token: str, method: str, label: str, next_path, body_for, on_accept) -> None:
+            """Until the deadline: GET ``next_path()``, then ``method`` it with ``body_for(read, n)`` (which carries
+            the version read); ``on_accept(path, read, answer)`` records each 200 (under the lock)."""
             n = 0
             while time.monotonic() < deadline:
-                mid = rng.choice(targets)
-                status, body, elapsed = call(base, op_token, "GET", f"/api/v1/milestones/{mid}")
+                path = next_path()
+                status, body, elapsed = call(base, token, "GET", path)
                 with lock:
                     statuses[("GET", status)] += 1
                     latencies.append(elapsed)
                 if status != 200:
                     continue
                 n += 1
-                title = f"负载测试 c{seed} #{n}"
-                status, body, elapsed = call(base, op_token, "PATCH", f"/api/v1/milestones/{mid}",
-                                             {"version": body["version"], "title": title})
+                read = body["version"]
+                status, body, elapsed = call(base, token, method, path, body_for(read, n))
                 with lock:
-                    statuses[("PATCH", status)] += 1
+                    statuses[(label, status)] += 1
                     latencies.append(elapsed)
                     if status == 200:
-                        accepted[mid].append((time.monotonic(), title, body["version"]))
+                        on_accept(path, read, body)
+
+        def versioned(store: dict, key, path: str, read: int, body: dict, content) -> None:
+            store[key].append((content, body["version"]))
+            if body["version"] != read + 1:  # accepted although another write came after the read
+                over_stale.append((path, read, body["version"]))
+
+        def client(seed: int):
+            rng = random.Random(seed)
+            paths = {f"/api/v1/milestones/{mid}": mid for mid in targets}
+            titles = {}
+
+            def body_for(read, n):
+                titles[seed] = f"负载测试 c{seed} #{n}"
+                return {"version": read, "title": titles[seed]}
+
+            read_then_write(op_token, "PATCH", "PATCH", lambda: rng.choice(list(paths)), body_for,
+                            lambda path, read, body: accepted[paths[path]].append(
+                                (time.monotonic(), titles[seed], body["version"])))
 
         def reviewer_client(seed: int, r: dict):
             rng = random.Random(seed)
-            n = 0
-            while time.monotonic() < deadline:
-                status, body, elapsed = call(base, r["token"], "GET", r["path"])
-                with lock:
-                    statuses[("GET", status)] += 1
-                    latencies.append(elapsed)
-                if status != 200:
-                    continue
-                n += 1
-                comment = f"评审意见 c{seed} #{n}"
+            comments = {}
+
+            def body_for(read, n):
+                comments[seed] = f"评审意见 c{seed} #{n}"
                 scores = {code: round(rng.uniform(0, top), 1) for code, top in criteria[r["path"]]}
-                read = body["version"]
-                status, body, elapsed = call(base, r["token"], "PUT", r["path"],
-                                             {"version": read, "scores": scores, "comment": comment})
-                with lock:
-                    statuses[("PUT", status)] += 1
-                    latencies.append(elapsed)
-                    if status == 200:
-                        review_accepted[r["assignment_id"]].append((comment, body["version"]))
-                        if body["version"] != read + 1:  # accepted although another write came after the read
-                            over_stale.append((r["path"], read, body["version"]))
+                return {"version": read, "scores": scores, "comment": comments[seed]}
+
+            read_then_write(r["token"], "PUT", "PUT", lambda: r["path"], body_for,
+                            lambda path, read, body: versioned(review_accepted, r["assignment_id"], path, read, body,
+                                                               comments[seed]))
 
         def sa_client(seed: int, t: dict, token: str):
-            n = 0
-            while time.monotonic() < deadline:
-                status, body, elapsed = call(base, token, "GET", t["path"])
-                with lock:
-                    statuses[("GET", status)] += 1
-                    latencies.append(elapsed)
-                if status != 200:
-                    continue
-                n += 1
-                text = f"自评 c{seed} #{n}"
-                read = body["version"]
-                status, body, elapsed = call(base, token, "PUT", t["path"], {"version": read, "service": text})
-                with lock:
-                    statuses[("PUT self-assessment", status)] += 1
-                    latencies.append(elapsed)
-                    if status == 200:
-                        sa_accepted[t["path"]].append((text, body["version"]))
-                        if body["version"] != read + 1:  # accepted although another write came after the read
-                            over_stale.append((t["path"], read, body["version"]))
+            texts = {}
+
+            def body_for(read, n):
+                texts[seed] = f"自评 c{seed} #{n}"
+                return {"version": read, "service": texts[seed]}
+
+            read_then_write(token, "PUT", "PUT self-assessment", lambda: t["path"], body_for,
+                            lambda path, read, body: versioned(sa_accepted, t["path"], path, read, body, texts[seed]))
 
         def reader(seed: int):
             rng = random.Random(seed)
