@@ -403,7 +403,15 @@ def build_world(app, db) -> dict:
         ev = evidence_svc.store_evidence(db, None, project_id=project.id, stream=io.BytesIO(PDF), filename="a.pdf",
                                          upload_dir=app.config["UPLOAD_DIR"], max_bytes=10**6,
                                          milestone_id=milestone.id)
-        sa_file = sa_svc.add_attachment(db, None, cycle, a, io.BytesIO(PDF), "self.pdf")
+        # in a transaction of its own, as in a request: the self-assessment it creates is inserted inside a
+        # SAVEPOINT, which PostgreSQL refuses on the test's autocommit session
+        from platform_mgr.db import get_engine, new_session
+        from platform_mgr.models import Platform, ReviewCycle
+
+        with new_session(get_engine(app.config["SQLALCHEMY_DATABASE_URI"])) as s:
+            sa_file = sa_svc.add_attachment(s, None, s.get(ReviewCycle, cycle.id), s.get(Platform, a.id),
+                                            io.BytesIO(PDF), "self.pdf")
+            s.commit()
         token = calendar_svc.rotate_token(db, None, users["op"])
         db.commit()
     tokens = {role: make.token(u) for role, u in users.items()}

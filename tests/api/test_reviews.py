@@ -347,3 +347,27 @@ def test_two_first_self_assessment_writes_at_the_same_moment_give_one_200_and_on
     body = _error(client.put(_sa_url(cycle, platform), json={"operating": "后到", "version": 0}), 409)
     assert body["code"] == "conflict"
     assert db.exec(select(SelfAssessment.operating)).all() == ["先到"]
+
+
+def test_an_attachment_uploaded_while_a_colleague_creates_the_self_assessment_joins_theirs(app, make, db, scene,
+                                                                                          monkeypatch):
+    """get_or_create's race: it read "none yet", a colleague's row is there by the insert; it uses theirs, in the
+    same transaction (the failed insert is undone by its savepoint, not the whole transaction)."""
+    from platform_mgr.db import get_engine, new_session
+    from platform_mgr.models import Platform, ReviewCycle
+    from platform_mgr.services import self_assessments as sa_svc
+
+    platform, reviewer, cycle, assignment = scene
+    real = sa_svc.get_self_assessment
+    with new_session(get_engine(app.config["SQLALCHEMY_DATABASE_URI"])) as s:
+        s.add(SelfAssessment(cycle_id=cycle.id, platform_id=platform.id, operating="同事的"))
+        s.commit()
+    calls = []
+    monkeypatch.setattr(sa_svc, "get_self_assessment",
+                        lambda session, cycle_id, platform_id: calls.append(1) or (
+                            None if len(calls) == 1 else real(session, cycle_id, platform_id)))
+    with new_session(get_engine(app.config["SQLALCHEMY_DATABASE_URI"])) as s:
+        sa = sa_svc.get_or_create(s, s.get(ReviewCycle, cycle.id), s.get(Platform, platform.id))
+        assert sa.operating == "同事的"
+        s.commit()
+    assert db.exec(select(SelfAssessment.operating)).all() == ["同事的"]
