@@ -105,6 +105,10 @@ class Settings(BaseSettings):
 
     SCHEDULER_TICK_MINUTES: Positive = DEFAULT_TICK_MINUTES
 
+    # who issues the public notice (DESIGN §13): its signature, the site's footer and the sign-in page
+    ISSUER_NAME_ZH: str = "上海市科学技术委员会"
+    ISSUER_NAME_EN: str = "Shanghai Municipal Science and Technology Commission"
+
     # behind N reverse proxies (nginx …): PROXY_FIX=N trusts their X-Forwarded-For/-Proto/-Host (HSTS, secure
     # cookies and the per-address sign-in limit then see the real client). 0: the headers are ignored.
     PROXY_FIX: Annotated[int, Field(ge=0)] = 0

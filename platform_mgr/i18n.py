@@ -58,6 +58,18 @@ def pick(zh: str | None, en: str | None) -> str:
     return zh or en or ""
 
 
+def issuer_name() -> str:
+    """Who issues the public notice (``ISSUER_NAME_ZH`` / ``ISSUER_NAME_EN``) in the current language."""
+    return pick(current_app.config["ISSUER_NAME_ZH"], current_app.config["ISSUER_NAME_EN"])
+
+
+def trl_text(level: int) -> str:
+    """A TRL's definition in the current language (the reader's), e.g. '关键功能和特性…' for 3 in Chinese."""
+    from .domain.trl import trl_definition
+
+    return trl_definition(level, lang_code())
+
+
 def to_local(value: datetime | None) -> datetime | None:
     if value is None:
         return None

@@ -440,6 +440,19 @@ def test_oidc_variables_turn_the_button_on_and_name_it(env, oidc_provider):
     assert query["scope"] == ["openid email"]
 
 
+def test_issuer_name_zh_and_en_name_the_issuer(env):
+    default = env().test_client()
+    assert "上海市科学技术委员会概念验证平台管理系统。" in default.get("/login", expect=200).get_data(as_text=True)
+    en = default.get("/login?lang=en", expect=200).get_data(as_text=True)
+    assert "Concept-verification platform programme of Shanghai Municipal Science and Technology Commission." in en
+    named = env(ISSUER_NAME_ZH="浦东新区科技和经济委员会", ISSUER_NAME_EN="Pudong Science and Economy Commission").test_client()
+    zh = named.get("/login", expect=200).get_data(as_text=True)
+    assert "浦东新区科技和经济委员会概念验证平台管理系统。" in zh and "浦东新区科技和经济委员会 · 概念验证平台建设计划" in zh
+    assert "上海市" not in zh
+    en = named.get("/login?lang=en", expect=200).get_data(as_text=True)
+    assert "Pudong Science and Economy Commission · Concept-verification platform programme" in en
+
+
 def test_oidc_client_secret_is_the_one_the_provider_checks(env, oidc_provider, frozen_clock, make):
     from .directory_servers import OIDC_PEOPLE, OidcBrowser
 

@@ -99,8 +99,11 @@ def overdue_milestones(session: Session, today: date, limit: int = 20):
 
 
 def cycle_progress(session: Session) -> list[dict]:
-    """Open and recently closed cycles with review counts by state: two queries."""
-    cycles = session.exec(select(ReviewCycle).where(ReviewCycle.state.in_(("open", "closed")))
+    """The cycles in progress — open for scoring (评审中) — with review counts by state: two queries.
+
+    A closed cycle's scoring is over (its progress is 100 % or never will be), so it is not listed here:
+    the cycle list and the eligibility pages carry it to publication."""
+    cycles = session.exec(select(ReviewCycle).where(ReviewCycle.state == "open")
                           .order_by(ReviewCycle.closes_at.desc()).limit(5)).all()
     ids = [c.id for c in cycles]
     stats: dict[int, dict[str, int]] = {cid: {"assigned": 0, "submitted": 0, "draft": 0, "conflict": 0} for cid in ids}

@@ -1,4 +1,5 @@
 """The commission's programme overview."""
+import re
 from datetime import timedelta
 
 from platform_mgr import clock
@@ -115,3 +116,24 @@ def test_reviewer_with_one_cycle_gets_no_chart(client, auth, make):
     auth.login(reviewer.email)
     html = client.get("/reviews/").get_data(as_text=True)
     assert 'data-chart="progress"' not in html and "chart.umd.min.js" not in html
+
+
+def test_the_cycles_in_progress_are_the_open_ones(client, auth, make):
+    """A closed cycle's scoring is over: the overview's "in progress" lists open cycles only (评审中)."""
+    make.cycle(name="2025年度概念验证平台绩效评估", state="closed")
+    make.cycle(name="2027年度草稿周期", state="draft")
+    make.cycle(name="2024年度已发布周期", state="published")
+    make.cycle(name="2026年度概念验证平台绩效评估", state="open")
+    auth.login(make.admin().email)
+    html = client.get("/dashboards/programme", expect=200).get_data(as_text=True)
+    section = html.split("进行中的评估周期", 1)[1].split("<h2", 1)[0]
+    assert re.findall(r"<tr>\s*<td>([^<]*)</td>", section) == ["2026年度概念验证平台绩效评估"]
+    for other in ("2025年度", "2027年度", "2024年度"):
+        assert other not in html
+
+
+def test_no_cycle_in_progress_says_so_though_a_closed_one_exists(client, auth, make):
+    make.cycle(name="2025年度概念验证平台绩效评估", state="closed")
+    auth.login(make.admin().email)
+    html = client.get("/dashboards/programme?lang=en", expect=200).get_data(as_text=True)
+    assert "No open review cycle." in html and "2025年度" not in html

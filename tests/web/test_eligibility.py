@@ -191,3 +191,58 @@ def test_platform_page_has_download_buttons_for_its_lists(app, db, make, client,
     other = make.platform(code="ICMAT")
     assert f"/exports/projects.csv?platform={other.id}" not in text(client.get(f"/platforms/{other.id}"))
     assert client.get(f"/exports/projects.csv?platform={other.id}").status_code == 403
+
+
+# --- the notice's words and dates (DESIGN §13): issuer, issue date, "as of" -----------------------------
+
+def _footer(html: str) -> str:
+    return html.split('<footer class="notice-footer', 1)[1].split("</footer>", 1)[0]
+
+
+@pytest.mark.parametrize("lang,issuer,issued", [("zh", "上海市科学技术委员会", "发布日期：2026-11-13"),
+                                                ("en", "Shanghai Municipal Science and Technology Commission",
+                                                 "Issued on: 2026-11-13")])
+def test_a_published_notice_names_its_issuer_and_its_issue_date(app, db, make, client, auth, lang, issuer, issued):
+    from datetime import datetime, timezone
+
+    cycle, p, *_ = scenario(make, db)
+    svc.freeze_snapshot(db, cycle, now=CLOSE)
+    cycle.published_at = datetime(2026, 11, 12, 17, 30, tzinfo=timezone.utc)  # 01:30 on the 13th in Shanghai
+    publish(db, cycle)
+    auth.login(make.operator(p["ALPHA"]).email)
+    footer = _footer(text(client.get(f"/eligibility/cycles/{cycle.id}/notice?lang={lang}", expect=200)))
+    assert f'<p class="notice-signature" id="notice-issuer">{issuer}</p>' in footer
+    assert f'<p class="notice-date" id="notice-issued-on">{issued}</p>' in footer
+    assert 'id="notice-as-of"' not in footer  # a frozen list is dated by its freeze and its issue
+    assert "科学技术委员会" not in footer.replace(issuer, "") and "Science and Technology Commission" not in footer.replace(issuer, "")
+
+
+def test_the_issuer_comes_from_the_settings(app, db, make, client, auth):
+    app.config.update(ISSUER_NAME_ZH="浦东新区科技和经济委员会", ISSUER_NAME_EN="Pudong Science and Economy Commission")
+    cycle, p, *_ = scenario(make, db)
+    svc.freeze_snapshot(db, cycle, now=CLOSE)
+    publish(db, cycle)
+    auth.login(make.admin().email)
+    zh = text(client.get(f"/eligibility/cycles/{cycle.id}/notice?lang=zh", expect=200))
+    assert '<p class="notice-signature" id="notice-issuer">浦东新区科技和经济委员会</p>' in _footer(zh)
+    assert "上海市科学技术委员会" not in zh
+    assert '<div class="container-xxl">浦东新区科技和经济委员会 · 概念验证平台建设计划</div>' in zh  # the site's footer
+    en = text(client.get(f"/eligibility/cycles/{cycle.id}/notice?lang=en", expect=200))
+    assert '<p class="notice-signature" id="notice-issuer">Pudong Science and Economy Commission</p>' in _footer(en)
+    assert "Pudong Science and Economy Commission · Concept-verification platform programme" in en
+    assert "浦东" not in en
+    # a cycle without a publish time (its state set by hand here) shows no issue date rather than a guess
+    assert 'id="notice-issued-on"' not in _footer(zh)
+
+
+@pytest.mark.parametrize("lang,as_of", [("zh", "截至 2026-11-16。"), ("en", "As of 2026-11-16.")])
+def test_the_notice_of_an_open_cycle_is_as_of_today_not_the_windows_end(app, db, make, client, auth, lang, as_of):
+    from platform_mgr import clock
+
+    cycle, *_ = scenario(make, db, state="open")
+    assert cycle.window_end < clock.today()  # the window (…2026-10-31) ended before today
+    auth.login(make.admin().email)
+    footer = _footer(text(client.get(f"/eligibility/cycles/{cycle.id}/notice?lang={lang}", expect=200)))
+    assert f'<p id="notice-as-of">{as_of}</p>' in footer and clock.today().isoformat() in as_of
+    assert cycle.window_end.isoformat() not in footer
+    assert 'id="notice-issued-on"' not in footer  # not issued: a provisional list

@@ -228,14 +228,16 @@ def test_outcome_form_with_evidence(client, auth, world, make, db):
     assert "某创投" in _html(client.get(f"/projects/{project.id}"))
 
 
-def test_trl_definitions_are_shown_in_both_languages(client, auth, world, make):
+def test_trl_definitions_are_shown_in_the_readers_language(client, auth, world, make):
     project = make.project(world["platform"], trl_current=4)
     auth.login(world["operator"].email)
+    zh, en = "实验室环境中的部件或原理样机验证", "Component and/or breadboard validation in laboratory environment"
     for url in (f"/projects/{project.id}", f"/projects/{project.id}/milestones/new",
                 f"/projects/platform/{world['platform'].id}/new"):
-        html = _html(client.get(url))
-        assert "实验室环境中的部件或原理样机验证" in html, url
-        assert "Component and/or breadboard validation in laboratory environment" in html, url
+        html = _html(client.get(url + "?lang=zh"))
+        assert zh in html and en not in html, url
+        html = _html(client.get(url + "?lang=en"))
+        assert en in html and zh not in html, url
 
 
 def test_dashboard_shows_stage_counts_overdue_next_due_and_pending(client, auth, world, make, db):

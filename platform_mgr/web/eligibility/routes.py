@@ -10,10 +10,11 @@ from flask import Blueprint, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
-from ... import permissions
+from ... import clock, permissions
 from ...db import get_session
 from ...enums import Grade, PlatformField, PlatformOrigin, Verdict
 from ...errors import Invalid
+from ...i18n import to_local
 from ...loaders import load_cycle
 from ...queries import eligibility as eq
 from ...queries import platforms as pq
@@ -89,8 +90,11 @@ def notice(cycle_id: int):
     session = get_session()
     c = load_cycle(cycle_id, need=permissions.can_view_results)
     result = svc.get_eligibility(session, c)
-    return render_template("eligibility/notice.html", cycle=c, result=result,
-                           eligible=result.filtered(verdict="eligible"),
+    # issued on the day the cycle was published (a Shanghai date); a live list is as of today, not of the
+    # data window's end that its figures stop at
+    issued_on = to_local(c.published_at).date() if c.published_at else None
+    return render_template("eligibility/notice.html", cycle=c, result=result, issued_on=issued_on,
+                           as_of=clock.today(), eligible=result.filtered(verdict="eligible"),
                            conditional=result.filtered(verdict="conditional"))
 
 

@@ -17,7 +17,7 @@ from wtforms.validators import Optional
 
 from ...domain.trl import TRL_LEVELS
 from ...enums import MilestoneStatus, OutcomeKind, SelectionMode, Stage
-from ...i18n import enum_choices
+from ...i18n import enum_choices, trl_text
 
 BAD_DATE = _l("Enter a date as YYYY-MM-DD.")
 BAD_INT = _l("Enter a whole number.")
@@ -25,8 +25,8 @@ BAD_CHOICE = _l("This value is not one of the allowed choices.")
 
 
 def trl_choice_label(level: int) -> str:
-    """Both languages, wherever a TRL is chosen: 'TRL 3 · 关键功能… / Analytical and …'."""
-    return f"TRL {level} · {TRL_LEVELS[level]['zh']} / {TRL_LEVELS[level]['en']}"
+    """Wherever a TRL is chosen, in the reader's language: 'TRL 3 · 关键功能…' or 'TRL 3 · Analytical and …'."""
+    return f"TRL {level} · {trl_text(level)}"
 
 
 def trl_choices(blank: str | None = None) -> list[tuple[str, str]]:

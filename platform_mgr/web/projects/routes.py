@@ -56,7 +56,6 @@ from .forms import (
     OutcomeForm,
     ProjectForm,
     WaiveForm,
-    trl_choice_label,
 )
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
@@ -64,8 +63,8 @@ bp = Blueprint("projects", __name__, url_prefix="/projects")
 
 @bp.app_context_processor
 def trl_helpers():
-    """The TRL scale for every template that shows or chooses a TRL (both languages)."""
-    return {"trl_levels": TRL_LEVELS, "trl_both": trl_choice_label}
+    """The TRL scale's levels for every template that shows or chooses a TRL (``trl_text`` gives a definition)."""
+    return {"trl_levels": TRL_LEVELS}
 
 
 def _user():
