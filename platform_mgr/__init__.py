@@ -194,9 +194,9 @@ def _register_template_helpers(app: Flask) -> None:
     from .web.helpers import actor
 
     app.jinja_env.globals.update(
-        perms=permissions, current_actor=actor, pick=i18n.pick, lang_code=i18n.lang_code, enums=enums,
-        gate_check_message=gate_check_message, now_utc=clock.now, issuer_name=i18n.issuer_name,
-        trl_text=i18n.trl_text,
+        perms=permissions, current_actor=actor, pick=i18n.pick, lang_code=i18n.lang_code, colon=i18n.colon,
+        paren=i18n.paren, enums=enums, gate_check_message=gate_check_message, now_utc=clock.now,
+        issuer_name=i18n.issuer_name, trl_text=i18n.trl_text,
     )
     app.jinja_env.filters.update(dt=i18n.format_dt, d=i18n.format_date, yuan=i18n.format_yuan, label=i18n.label)
 

@@ -10,6 +10,7 @@ from babel.support import Translations
 from flask import current_app, g, request, session
 from flask_babel import get_locale
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from . import clock
 
@@ -68,6 +69,17 @@ def trl_text(level: int) -> str:
     from .domain.trl import trl_definition
 
     return trl_definition(level, lang_code())
+
+
+def colon() -> str:
+    """The colon after a label: full-width in Chinese (no space), ': ' in English (docs/glossary.md)."""
+    return ": " if lang_code() == "en" else "："
+
+
+def paren(text: object) -> Markup:
+    """A bracketed aside after a word: '（…）' in Chinese, ' (…)' in English; `text` is escaped."""
+    inner = escape(text)
+    return Markup(" (%s)") % inner if lang_code() == "en" else Markup("（%s）") % inner
 
 
 def to_local(value: datetime | None) -> datetime | None:

@@ -23,7 +23,7 @@ _IDENTITY = (
     Column("name_en", "平台英文名称", "Platform (English)", "text", 28),
     Column("host_institution", "依托单位", "Host institution", "text", 24),
     Column("field", "领域", "Field", "text", 18),
-    Column("origin", "建设方式", "Origin", "text", 14),
+    Column("origin", "组建方式", "Origin", "text", 14),
 )
 _PUBLIC = _IDENTITY + (
     Column("total", "总分", "Total", "points", 10),
@@ -31,10 +31,10 @@ _PUBLIC = _IDENTITY + (
     Column("verdict", "资助结论", "Verdict", "text", 20),
     Column("tier", "资助档次", "Tier", "text", 12),
     Column("award", "资助金额（元）", "Award (yuan)", "yuan", 14),
-    Column("award_wan", "资助金额（万元）", "Award (10,000 yuan)", "wan", 14),
+    Column("award_wan", "资助金额（万元）", "Award (10k yuan)", "wan", 14),
 )
 _FULL = _PUBLIC + (
-    Column("n_reviews", "有效评审份数", "Counted reviews", "int", 10),
+    Column("n_reviews", "有效评审数", "Counted reviews", "int", 10),
     Column("disputed", "评分争议", "Disputed", "bool", 10),
 ) + tuple(Column(code.value, code.zh, code.en, "text", 14) for code in RuleCode) + (
     Column("explanation_zh", "逐条说明（中文）", "Explanation (Chinese)", "text", 60),
@@ -42,7 +42,7 @@ _FULL = _PUBLIC + (
 )
 
 RESULT_COLUMNS = _IDENTITY + (
-    Column("n_reviews", "有效评审份数", "Counted reviews", "int", 10),
+    Column("n_reviews", "有效评审数", "Counted reviews", "int", 10),
     Column("total", "总分（截尾均值）", "Total (trimmed mean)", "points", 12),
     Column("std", "标准差", "Standard deviation", "points", 10),
     Column("min", "最低分", "Minimum", "points", 10),

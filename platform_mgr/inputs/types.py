@@ -93,7 +93,7 @@ NotFutureDate = Annotated[date, AfterValidator(_not_future)]
 #: the words of pydantic's error types, in the reader's language
 MESSAGES = {
     "missing": _l("This field is required."),
-    "string_too_short": _l("This field must not be empty."),
+    "string_too_short": _l("This field is required."),
     "string_too_long": _l("This value is too long."),
     "int_parsing": _l("Enter a whole number."),
     "int_type": _l("Enter a whole number."),
@@ -128,7 +128,7 @@ MESSAGES = {
     "value_error": _l("This value is not valid."),
     "nul_character": _l("Text may not contain NUL characters."),
     "date_in_future": _l("The date may not lie in the future."),
-    "not_null": _l("This field must not be empty."),
+    "not_null": _l("This field is required."),
     "json_invalid": _l("Send a JSON object."),
     "email": _l("Enter a valid e-mail address."),
     "passwords_differ": _l("The two passwords differ."),

@@ -96,7 +96,7 @@ def test_messages_follow_the_callers_language(api, make, db, scene):
     db.add(reviewer)
     db.commit()
     body = _error(_put(api(reviewer), cycle, platform, {"scores": {"VC1": 9}}), 422, "VC1")
-    assert body["fields"]["VC1"] == "指标 VC1 的分值须在 0 至 8.0 之间"
+    assert body["fields"]["VC1"] == "指标 VC1：分值须在 0–8.0 之间"
 
 
 def test_stale_version_is_409(api, db, scene):

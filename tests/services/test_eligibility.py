@@ -148,7 +148,7 @@ def test_bad_rule_override_is_a_422_naming_the_field(app, db, make):
     with app.test_request_context("/?lang=en"):
         assert str(message) == "Minimum counted reviews must be between 1 and 100"
     with app.test_request_context("/"):
-        assert str(message) == "最少有效评审份数须在 1 至 100 之间"
+        assert str(message) == "最少有效评审数须在 1 至 100 之间"
 
 
 def test_dimension_floor_suspended_status_and_delisted(app, db, make):

@@ -99,13 +99,13 @@ def test_eligibility_exports_of_a_frozen_cycle(app, db, make):
     rows = read_csv(b"".join(table.csv_chunks()))
     header = rows[0]
     assert header[:3] == ["排名 / Rank", "平台代码 / Code", "平台名称 / Platform (Chinese)"]
-    assert "资助金额（万元） / Award (10,000 yuan)" in header and "逐条说明（中文） / Explanation (Chinese)" in header
+    assert "资助金额（万元） / Award (10k yuan)" in header and "逐条说明（中文） / Explanation (Chinese)" in header
     first = dict(zip(header, rows[1]))
     assert first["平台名称 / Platform (Chinese)"] == "'" + EVIL[0]
     assert first["平台英文名称 / Platform (English)"] == "'" + EVIL[1]
     assert first["依托单位 / Host institution"] == "'" + EVIL[3]
     assert first["资助结论 / Verdict"] == "符合资助条件 / Eligible" and first["资助档次 / Tier"] == "A 档 / Tier A"
-    assert first["资助金额（元） / Award (yuan)"] == "3000000" and first["资助金额（万元） / Award (10,000 yuan)"] == "300.00"
+    assert first["资助金额（元） / Award (yuan)"] == "3000000" and first["资助金额（万元） / Award (10k yuan)"] == "300.00"
     assert first["R6 诚信 / R6 Integrity"] == "通过 / Passed"
     assert first["逐条说明（中文） / Explanation (Chinese)"].startswith("R1：有效评审 3 份")
     second = dict(zip(header, rows[2]))
@@ -138,7 +138,7 @@ def test_results_export_columns(app, db, make):
     rows = read_csv(b"".join(EXPORTS["results"].from_result(svc.get_eligibility(db, cycle)).csv_chunks()))
     record = dict(zip(rows[0], rows[2]))
     assert record["平台代码 / Code"] == "GOOD" and record["总分（截尾均值） / Total (trimmed mean)"] == "80.00"
-    assert record["服务成效均分 / Service effectiveness mean"] == "36.00" and record["有效评审份数 / Counted reviews"] == "3"
+    assert record["服务成效均分 / Service effectiveness mean"] == "36.00" and record["有效评审数 / Counted reviews"] == "3"
 
 
 def test_platform_exports_stream_live_data_neutralised(app, db, make):
