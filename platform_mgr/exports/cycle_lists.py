@@ -6,6 +6,7 @@ frozen text, so the rows — and therefore the bytes of the CSV and XLSX — nev
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -53,6 +54,23 @@ RESULT_COLUMNS = _IDENTITY + (
 )
 
 
+#: the headers that changed with docs/glossary.md (snapshot format 2): a list frozen before (format 1) is still
+#: written with the headers it was frozen with, so its bytes — and the SHA-256 recorded at its close — never change
+_FORMAT_1_HEADERS = {
+    "origin": ("建设方式", "Origin"),
+    "award_wan": ("资助金额（万元）", "Award (10,000 yuan)"),
+    "n_reviews": ("有效评审份数", "Counted reviews"),
+    RuleCode.R1_MIN_REVIEWS.value: ("R1 有效评审份数", "R1 Minimum reviews"),
+}
+
+
+def _columns(columns: tuple[Column, ...], document: dict[str, Any]) -> tuple[Column, ...]:
+    if document.get("format", 1) >= 2:
+        return columns
+    return tuple(replace(c, zh=_FORMAT_1_HEADERS[c.key][0], en=_FORMAT_1_HEADERS[c.key][1])
+                 if c.key in _FORMAT_1_HEADERS else c for c in columns)
+
+
 def _identity(row: dict[str, Any]) -> list[Any]:
     return [row["rank"], row["code"], row["name_zh"], row["name_en"], row["host_institution"],
             label(PlatformField, row["field"]), label(PlatformOrigin, row["origin"])]
@@ -94,7 +112,7 @@ def eligibility_table(result, *, public: bool = False) -> Table:
         name="eligibility",
         filename=f"eligibility{'-public' if public else ''}-cycle{result.cycle_id}",
         sheet="公示名单" if public else "资助资格",
-        columns=_PUBLIC if public else _FULL,
+        columns=_columns(_PUBLIC if public else _FULL, document),
         rows=lambda: eligibility_rows(document, public=public),
         created=_created(result),
         digest_key=stem if result.frozen else None,
@@ -109,7 +127,7 @@ def results_table(result) -> Table:
         name="results",
         filename=f"results-cycle{result.cycle_id}",
         sheet="评审结果",
-        columns=RESULT_COLUMNS,
+        columns=_columns(RESULT_COLUMNS, document),
         rows=lambda: result_rows(document),
         created=_created(result),
         digest_key="results" if result.frozen else None,

@@ -47,7 +47,7 @@ from ..queries import eligibility as q
 from ..queries.scores import load_review_inputs
 from . import audit
 
-FORMAT = 1
+FORMAT = 2  # 2: exports headed with docs/glossary.md's terms; a format-1 snapshot keeps its old headers (exports)
 FROZEN_STATES = ("closed", "published")
 _ZERO_MILESTONES = MilestoneFigures(max_must_meet_overdue_days=0, due_in_window=0, on_time_in_window=0)
 

@@ -185,3 +185,30 @@ def test_platform_exports_stream_live_data_neutralised(app, db, make):
 def test_registry_has_the_five_exports():
     assert set(EXPORTS) == {"eligibility", "results", "projects", "milestones", "outcomes"}
     assert {n for n, e in EXPORTS.items() if e.scope == "cycle"} == {"eligibility", "results"}
+
+
+def test_a_list_frozen_before_the_glossary_keeps_its_headers_and_its_digests(app, db, make, monkeypatch):
+    """Snapshot format 1 (frozen before docs/glossary.md): its exports are still written with the headers it was
+    frozen with, so the SHA-256 recorded at its close still holds; a new freeze (format 2) uses the glossary's."""
+    from platform_mgr.services import integrity
+
+    old_cycle, *_ = evil_scenario(make, db)
+    monkeypatch.setattr(svc, "FORMAT", 1)
+    old = svc.freeze_snapshot(db, old_cycle, now=CLOSE)
+    monkeypatch.setattr(svc, "FORMAT", 2)
+    old_result = svc.get_eligibility(db, old_cycle)
+    assert old_result.document["format"] == 1
+    header = read_csv(b"".join(EXPORTS["eligibility"].from_result(old_result).csv_chunks()))[0]
+    assert "建设方式 / Origin" in header and "资助金额（万元） / Award (10,000 yuan)" in header
+    assert "有效评审份数 / Counted reviews" in header and "R1 有效评审份数 / R1 Minimum reviews" in header
+    assert snapshot_digests(old_result) == old.export_digests
+    db.commit()
+    report = integrity.verify_all(db, key=b"test-audit-key")
+    assert report.problems == [] and report.exports == 6
+
+    fresh = svc.build_document(old_cycle, old_result.inputs(), old_result.rules, old_result.budget)
+    assert fresh["format"] == 2
+    new_header = read_csv(b"".join(EXPORTS["eligibility"].from_result(
+        svc.EligibilityResult(cycle_id=old_cycle.id, document=fresh, provisional=True)).csv_chunks()))[0]
+    assert "组建方式 / Origin" in new_header and "有效评审数 / Counted reviews" in new_header
+    assert "资助金额（万元） / Award (10k yuan)" in new_header and "R1 有效评审数 / R1 Minimum reviews" in new_header
