@@ -67,7 +67,7 @@ def test_admin_pages(page, demo, db):
                   ("admin-platforms", "/admin/platforms"), ("admin-platform", f"/admin/platforms/{p.id}"),
                   ("admin-sign-in", "/admin/sign-in"), ("admin-sign-in-throttles", "/admin/sign-in/throttles"),
                   ("admin-institutions", "/admin/institutions"), ("account-tokens", "/account/tokens")],
-           {"programme": ("funnel", "trl")})
+           {"programme": ("funnel", "trl"), "eligibility-explanation": ("dimensions",)})
 
 
 def test_sign_in_pages(page, demo):

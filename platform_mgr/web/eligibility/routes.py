@@ -21,6 +21,7 @@ from ...queries import platforms as pq
 from ...services import eligibility as svc
 from ..helpers import actor, page_args, require
 from . import present
+from .charts import dimension_chart, dimension_figures
 
 bp = Blueprint("eligibility", __name__, url_prefix="/eligibility")
 
@@ -79,8 +80,11 @@ def platform(cycle_id: int, platform_id: int):
     row = result.row_for(platform_id)
     if row is None:
         pq.get_platform_or_404(session, platform_id)  # 404 for an unknown platform
-        return render_template("eligibility/platform.html", cycle=c, result=result, row=None, present=present), 404
-    return render_template("eligibility/platform.html", cycle=c, result=result, row=row, present=present)
+        return render_template("eligibility/platform.html", cycle=c, result=result, row=None, present=present,
+                               dims=[], charts=None), 404
+    dims = dimension_figures(row, result.rules)
+    return render_template("eligibility/platform.html", cycle=c, result=result, row=row, present=present,
+                           dims=dims, charts=dimension_chart(dims) if dims else None)
 
 
 @bp.route("/cycles/<int:cycle_id>/notice")
