@@ -67,7 +67,8 @@ def test_admin_pages(page, demo, db):
                   ("admin-platforms", "/admin/platforms"), ("admin-platform", f"/admin/platforms/{p.id}"),
                   ("admin-sign-in", "/admin/sign-in"), ("admin-sign-in-throttles", "/admin/sign-in/throttles"),
                   ("admin-institutions", "/admin/institutions"), ("account-tokens", "/account/tokens")],
-           {"programme": ("funnel", "trl"), "eligibility-explanation": ("dimensions",)})
+           {"programme": ("funnel", "trl"), "eligibility-explanation": ("dimensions",),
+            "results": ("strip", "leniency")})
 
 
 def test_sign_in_pages(page, demo):

@@ -47,3 +47,35 @@ def test_explanation_marks_a_dimension_below_its_floor(app, db, make, client, au
     assert spec["datasets"][0]["colors"] == ["#dc3545"] * 3  # every bar below its floor
     assert html.count("Below the floor") == 3
 
+
+def test_results_charts_are_the_breakdown_figures_for_admins_only(client, auth, make, db):
+    platform = make.platform(code="BCI")
+    reviewers = [make.reviewer(display_name=f"专家{i}") for i in range(3)]
+    cycle = make.cycle(state="open")
+    for r, pct in zip(reviewers, (90, 80, 40)):
+        make.review(cycle, r, platform, pct)
+    make.review(cycle, make.reviewer(display_name="未提交"), platform, 10, submitted=False)  # not counted
+    admin = make.admin()
+    auth.login(admin.email)
+    html = client.get(f"/cycles/{cycle.id}/results?lang=en").get_data(as_text=True)
+    charts = chart_data(html)
+    assert 'data-chart="strip"' in html and 'data-chart="leniency"' in html
+    strip = {ds["label"]: ds["data"] for ds in charts["strip"]["datasets"]}
+    assert charts["strip"]["labels"] == ["BCI"]
+    assert strip["Counted reviewer totals"] == [{"x": t, "y": "BCI"} for t in (40.0, 80.0, 90.0)]
+    assert strip["Min"] == [{"x": 40.0, "y": "BCI"}] and strip["Max"] == [{"x": 90.0, "y": "BCI"}]
+    assert strip["Total (trimmed mean)"] == [{"x": 70.0, "y": "BCI"}]
+    leniency = charts["leniency"]
+    assert leniency["labels"] == ["专家0", "专家1", "专家2"]
+    assert leniency["datasets"][0]["data"] == [30.0, 15.0, -45.0]  # own total − the others' mean, as the table
+    assert "+30.00" in html and "-45.00" in html
+
+    auth.logout()
+    auth.login(reviewers[0].email)
+    assert client.get(f"/cycles/{cycle.id}/results").status_code == 403  # open: admins only
+    cycle.state = "published"
+    db.add(cycle)
+    db.commit()
+    public = client.get(f"/cycles/{cycle.id}/results?lang=en").get_data(as_text=True)
+    assert "70.00" in public  # the totals are public once published; the per-reviewer figures are not
+    assert chart_data(public) is None and "data-chart" not in public and "chart.umd.min.js" not in public

@@ -24,6 +24,7 @@ from ...services import cycles as svc
 from ...services import rubrics as rubric_svc
 from ..helpers import act, actor, apply_errors, form_input, page_args, require, submit
 from . import forms as f
+from .charts import results_charts
 
 bp = Blueprint("cycles", __name__, url_prefix="/cycles")
 
@@ -249,7 +250,10 @@ def results(cycle_id: int):
     cycle = load_cycle(cycle_id, need=permissions.can_view_results)
     session, a = get_session(), actor()
     res = cycle_results(session, cycle)
-    return render_template("cycles/results.html", cycle=cycle, res=res, breakdown=permissions.can_view_reviewer_breakdown(a, cycle))
+    breakdown = permissions.can_view_reviewer_breakdown(a, cycle)
+    # the charts show the breakdown's figures, so they are drawn for exactly those who see it
+    charts = results_charts(res) if breakdown else {}
+    return render_template("cycles/results.html", cycle=cycle, res=res, breakdown=breakdown, charts=charts)
 
 
 # --- rubric versions -------------------------------------------------------------------------------
