@@ -120,6 +120,30 @@ def test_phone_width_pages_do_not_scroll_sideways(page, demo):
     page.screenshot("project-phone-zh")
 
 
+def test_phone_width_scoring_page_shows_the_evidence_before_the_scores(page, demo, db):
+    """At 390 px the evidence panel comes before the first score, and 提交 is still there below the scores."""
+    open_review = db.exec(select(Assignment).where(Assignment.cycle_id == demo["current"].id,
+                                                   Assignment.review_state != "submitted")
+                          .order_by(Assignment.id)).first()
+    reviewer = db.get(User, open_review.reviewer_id)
+    page.login(reviewer.email, seed_svc.DEMO_PASSWORD)
+    for width, evidence_first in ((390, True), (1280, False)):
+        page.page.set_viewport_size({"width": width, "height": 844})
+        page.goto(f"/reviews/{open_review.cycle_id}/{open_review.platform_id}?lang=zh")
+        evidence = page.page.locator("section[aria-labelledby='evidence-title']").bounding_box()
+        score = page.page.locator("input.pm-points").first.bounding_box()
+        if evidence_first:
+            assert evidence["y"] + evidence["height"] <= score["y"]  # the whole panel above the first score
+        else:  # wide: the panel beside the scores, as before
+            assert evidence["x"] > score["x"] and evidence["y"] < score["y"] + score["height"]
+        submit = page.page.locator("button[name='action'][value='submit']")
+        assert submit.count() == 1
+        submit.scroll_into_view_if_needed()
+        assert submit.is_visible() and submit.is_enabled()
+        box = submit.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width  # reachable without scrolling sideways
+
+
 def test_tables_sort_by_a_column_heading(page, demo):
     page.login("admin@example.com", seed_svc.DEMO_PASSWORD)
     page.goto("/platforms/?lang=en")
