@@ -16,6 +16,7 @@ from flask_wtf import FlaskForm
 from pydantic import BaseModel
 from wtforms import HiddenField
 
+from ..bounds import takes_uploads  # noqa: F401  (a view whose form carries files)
 from ..db import get_session
 from ..errors import AppError, Conflict, Invalid, TooLarge
 from ..inputs import validated
