@@ -4,6 +4,8 @@ document.addEventListener("DOMContentLoaded", function () {
   function showError(input, text) {
     var id = (input.id || input.name) + "-client-err";
     var box = document.getElementById(id);
+    var drawn = input.id && document.getElementById(input.id + "-err");  // the server's message: not twice
+    if (drawn) { drawn.remove(); }
     if (!text) {
       if (box) { box.remove(); }
       input.classList.remove("is-invalid");
@@ -40,6 +42,25 @@ document.addEventListener("DOMContentLoaded", function () {
         }
       });
     }
+  });
+  // a field required unless another has a value, checked before any confirmation (issue 17: validate first,
+  // confirm only a valid form): <textarea data-required-unless="decision=go" data-required-message="…">
+  document.querySelectorAll("[data-required-unless]").forEach(function (input) {
+    if (!input.form) { return; }
+    var rule = input.getAttribute("data-required-unless").split("=");
+    function missing() {
+      var chosen = input.form.querySelector("[name='" + rule[0] + "']:checked");
+      return !!chosen && chosen.value !== rule[1] && !input.value.trim();
+    }
+    input.form.addEventListener("submit", function (event) {
+      if (missing()) {
+        event.preventDefault();
+        event.stopImmediatePropagation();
+        showError(input, input.getAttribute("data-required-message"));
+        input.focus();
+      }
+    });
+    input.addEventListener("input", function () { if (!missing()) { showError(input, ""); } });
   });
   // confirmation before destructive actions: <form data-confirm="message">
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
