@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
-from .bounds import BoundedRequest
+from .bounds import BoundedRequest, upload_view
 from .config import ROOT, app_config, load_secret_key
 
 __version__ = "0.1.0"
@@ -196,7 +196,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(
         perms=permissions, current_actor=actor, pick=i18n.pick, lang_code=i18n.lang_code, colon=i18n.colon,
         paren=i18n.paren, enums=enums, gate_check_message=gate_check_message, now_utc=clock.now,
-        issuer_name=i18n.issuer_name, trl_text=i18n.trl_text,
+        issuer_name=i18n.issuer_name, trl_text=i18n.trl_text, upload_limit=_upload_limit,
     )
     app.jinja_env.filters.update(dt=i18n.format_dt, d=i18n.format_date, yuan=i18n.format_yuan, label=i18n.label)
 
@@ -210,6 +210,14 @@ def _register_template_helpers(app: Flask) -> None:
             return request.path + "?" + urlencode(args)
 
         return {"lang_url": lang_url}
+
+
+def _upload_limit() -> dict[str, str]:
+    """A file input's size limit for static/js/app.js, which refuses a file over it before it is sent."""
+    from flask import current_app
+
+    n = int(current_app.config["MAX_UPLOAD_MB"])
+    return {"data-max-bytes": str(n * 1024 * 1024), "data-too-large": _("The file is larger than %(n)d MB.", n=n)}
 
 
 def _wants_json() -> bool:
@@ -269,6 +277,12 @@ def _register_error_handlers(app: Flask) -> None:
             from .api.core import http_error_json
 
             return http_error_json(exc)
+        if exc.code == 413 and (view := upload_view(request)) is not None:
+            # a body past even an upload form's bound: back to the form's page, saying why (bounds.py)
+            from flask import flash, redirect, url_for
+
+            flash(_("The file is larger than %(n)d MB.", n=int(app.config["MAX_UPLOAD_MB"])), "danger")
+            return redirect(url_for(view.upload_back or request.url_rule.endpoint, **(request.view_args or {})), 303)
         return render_template("errors/error.html", status=exc.code, message=""), exc.code
 
     @app.errorhandler(500)

@@ -7,10 +7,20 @@ check (``api.spec._before``) among them — which first refuses a body over ``MA
 than ``MAX_JSON_DEPTH`` with 400 ``invalid_body`` in the API's error format.
 
 The depth is counted in one linear pass over the bytes: the brackets outside strings.
+
+Uploads (issue 17): a file over MAX_UPLOAD_MB is refused by the one upload check (``evidence.store_upload``,
+413 with the message at the file field) and the page shows its form again with what was entered. For that
+the body has to be read: a view marked ``takes_uploads`` accepts a body of up to ``UPLOAD_BODY_FACTOR`` times
+MAX_UPLOAD_MB (several files on one form), and every file part is kept only up to one byte past
+MAX_UPLOAD_MB (``CappedFile``) — enough for the check to see it is too large, never more on disk. A body
+past even that is refused by Werkzeug before the view runs; the app's 413 handler then sends the person
+back to the form's page with the message (``upload_back``).
 """
 from __future__ import annotations
 
 import re
+import tempfile
+from collections.abc import Callable
 from typing import Any
 
 from flask import Request, current_app
@@ -61,10 +71,69 @@ def _too_large(max_bytes: int) -> InvalidBody:
     return InvalidBody(_l("The body is too large."), fields={"body": _l("At most %(n)d KB.", n=max_bytes // 1024)})
 
 
+#: how many times MAX_UPLOAD_MB the body of a form with files may be (the files are capped one by one)
+UPLOAD_BODY_FACTOR = 8
+SPOOL_BYTES = 500 * 1024  # a file part is kept in memory up to this, then on disk (as Werkzeug does)
+
+
+def takes_uploads(back: str | None = None) -> Callable[[Callable], Callable]:
+    """Mark a view whose form carries files: its body may be larger (see the module's notes); ``back`` names
+    the endpoint (same view arguments) that shows the form, when the view itself answers only POST."""
+    def mark(view: Callable) -> Callable:
+        view.takes_uploads = True
+        view.upload_back = back or ""
+        return view
+    return mark
+
+
+def upload_body_limit(config: Any) -> int:
+    return UPLOAD_BODY_FACTOR * int(config["MAX_UPLOAD_MB"]) * 1024 * 1024 + 64 * 1024
+
+
+class CappedFile(tempfile.SpooledTemporaryFile):
+    """An uploaded file part that keeps its first ``cap`` bytes and drops the rest (its reader sees a file
+    one byte over the limit and refuses it; the disk never holds more)."""
+
+    def __init__(self, cap: int):
+        super().__init__(max_size=SPOOL_BYTES, mode="rb+")
+        self._room = cap
+
+    def write(self, data) -> int:  # type: ignore[override]
+        keep = bytes(data[:self._room]) if len(data) > self._room else data
+        self._room -= len(keep)
+        if keep:
+            super().write(keep)
+        return len(data)
+
+
+def upload_view(request: Request) -> Callable | None:
+    """The view of a request marked ``takes_uploads``, if it is one."""
+    if request.url_rule is None or not current_app:
+        return None
+    view = current_app.view_functions.get(request.url_rule.endpoint)
+    return view if getattr(view, "takes_uploads", False) else None
+
+
 class BoundedRequest(Request):
-    """The app's request: a JSON body is checked against MAX_JSON_KB and MAX_JSON_DEPTH before it is parsed."""
+    """The app's request: a JSON body is checked against MAX_JSON_KB and MAX_JSON_DEPTH before it is parsed;
+    a form with files may be larger on the views that take them, each file kept to MAX_UPLOAD_MB plus a byte."""
 
     _json_checked = False
+
+    @property
+    def max_content_length(self) -> int | None:
+        if self._max_content_length is None and upload_view(self) is not None:
+            return upload_body_limit(current_app.config)
+        return super().max_content_length
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
+    def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
+        if not current_app:
+            return super()._get_file_stream(total_content_length, content_type, filename, content_length)
+        return CappedFile(int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024 + 1)
 
     def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
         if (force or self.is_json) and not self._json_checked:

@@ -16,6 +16,7 @@ from flask_wtf import FlaskForm
 from pydantic import BaseModel
 from wtforms import HiddenField
 
+from ..bounds import takes_uploads  # noqa: F401  (a view whose form carries files)
 from ..db import get_session
 from ..errors import AppError, Conflict, Invalid, TooLarge
 from ..inputs import validated
@@ -25,19 +26,29 @@ from ..loaders import actor, require  # noqa: F401  (the one load-and-authorise,
 REFUSED = (Invalid, Conflict, TooLarge)
 
 
-def apply_errors(form, error: AppError, field_for: Callable[[str], str] | None = None) -> None:
+def apply_errors(form, error: AppError, field_for: Callable[[str], str] | None = None, *,
+                 summary_on_page: bool = False) -> None:
     """Put a refusal's field errors onto a WTForms form (``field_for`` maps an input's field name to the
-    form's), and flash the summary."""
+    form's), and flash the summary — unless the page draws the same one (``summary_on_page``: the form's
+    template calls ``form_errors``) and every message found a visible field: one summary, never two."""
     unplaced = []
+    placed = hidden = False
     for name, message in error.fields.items():
         field = getattr(form, (field_for(name) if field_for else name).split(".", 1)[0], None)
         if field is not None and hasattr(field, "errors"):
             errors = list(field.errors) if field.errors else []
             errors.append(str(message))
             field.errors = errors
+            placed = True
+            hidden = hidden or isinstance(field, HiddenField)  # a hidden field cannot show it
         else:
             unplaced.append(f"{name}: {message}")
-    flash(str(error.message) if error.message else _("Please correct the marked fields."), "danger")
+    generic = _("Please correct the marked fields.")
+    summary = str(error.message) if error.message else generic
+    # the page's form_errors(form) already says the generic summary; a specific one is said unless a field says it
+    said = {str(m) for m in error.fields.values()}
+    if not (summary_on_page and placed and not hidden and not unplaced and (summary == generic or summary in said)):
+        flash(summary, "danger")
     for text in unplaced:
         flash(text, "danger")
 
@@ -84,7 +95,8 @@ def submit(form, action: Callable[[Any], Any], *, render: Callable[[], Any], mes
         session.commit()
     except REFUSED as exc:
         session.rollback()
-        apply_errors(form, exc, field_for)
+        # every page drawn through here shows form_errors(form), the one summary above the field messages
+        apply_errors(form, exc, field_for, summary_on_page=True)
         return render(), exc.status
     if done is not None:
         return done(result)

@@ -1,5 +1,67 @@
 // platform_mgr — small progressive enhancements; no inline scripts (CSP script-src 'self').
 document.addEventListener("DOMContentLoaded", function () {
+  // a field's own message, once, below it (as the server draws it: .is-invalid + .invalid-feedback)
+  function showError(input, text) {
+    var id = (input.id || input.name) + "-client-err";
+    var box = document.getElementById(id);
+    var drawn = input.id && document.getElementById(input.id + "-err");  // the server's message: not twice
+    if (drawn) { drawn.remove(); }
+    if (!text) {
+      if (box) { box.remove(); }
+      input.classList.remove("is-invalid");
+      return;
+    }
+    if (!box) {
+      box = document.createElement("div");
+      box.id = id;
+      box.className = "invalid-feedback d-block";
+      input.insertAdjacentElement("afterend", box);
+    }
+    box.textContent = text;
+    input.classList.add("is-invalid");
+    input.setAttribute("aria-describedby", id);
+  }
+  window.pmShowError = showError;
+  // a file over the server's limit is refused before it is sent: <input type=file data-max-bytes data-too-large>
+  function tooLarge(input) {
+    var max = parseInt(input.getAttribute("data-max-bytes"), 10);
+    return Array.prototype.some.call(input.files || [], function (file) { return file.size > max; });
+  }
+  document.querySelectorAll("input[type=file][data-max-bytes]").forEach(function (input) {
+    input.addEventListener("change", function () {
+      showError(input, tooLarge(input) ? input.getAttribute("data-too-large") : "");
+    });
+    if (input.form) {
+      // registered before any confirmation below, so a refused file never asks to confirm
+      input.form.addEventListener("submit", function (event) {
+        if (tooLarge(input)) {
+          event.preventDefault();
+          event.stopImmediatePropagation();
+          showError(input, input.getAttribute("data-too-large"));
+          input.focus();
+        }
+      });
+    }
+  });
+  // a field required unless another has a value, checked before any confirmation (issue 17: validate first,
+  // confirm only a valid form): <textarea data-required-unless="decision=go" data-required-message="…">
+  document.querySelectorAll("[data-required-unless]").forEach(function (input) {
+    if (!input.form) { return; }
+    var rule = input.getAttribute("data-required-unless").split("=");
+    function missing() {
+      var chosen = input.form.querySelector("[name='" + rule[0] + "']:checked");
+      return !!chosen && chosen.value !== rule[1] && !input.value.trim();
+    }
+    input.form.addEventListener("submit", function (event) {
+      if (missing()) {
+        event.preventDefault();
+        event.stopImmediatePropagation();
+        showError(input, input.getAttribute("data-required-message"));
+        input.focus();
+      }
+    });
+    input.addEventListener("input", function () { if (!missing()) { showError(input, ""); } });
+  });
   // confirmation before destructive actions: <form data-confirm="message">
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (event) {

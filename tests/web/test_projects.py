@@ -132,6 +132,45 @@ def test_upload_over_the_limit_is_413(client, auth, world, make, db, app):
     assert [p.name for p in __import__("pathlib").Path(app.config["UPLOAD_DIR"]).iterdir()] == []
 
 
+def test_a_file_over_the_body_limit_shows_the_form_again_with_the_values_kept(client, auth, world, make, db, app):
+    """Issue 17: a file larger than the request body allowed (30 MB against 20) used to end on the bare 413 page,
+    the form lost. The upload views take a larger body, keep each file to the limit plus a byte, and answer the
+    form again (413) with the message at the file field and the other values as entered."""
+    app.config["MAX_UPLOAD_MB"] = 1
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024 + 64 * 1024  # as create_app sets it for 1 MB
+    project = make.project(world["platform"])
+    m = make.milestone(project, is_gate_criterion=True)
+    auth.login(world["operator"].email)
+    client.get(f"/projects/milestones/{m.id}/complete")  # the welcome after signing in is shown here
+    big = b"%PDF-1.4\n" + b"0" * (3 * 1024 * 1024 // 2)  # past MAX_CONTENT_LENGTH, within the upload bound
+    response = client.post(f"/projects/milestones/{m.id}/complete", content_type="multipart/form-data", data={
+        "completed_on": "2026-01-05", "trl_claimed": "4", "version": "1", "file": [(io.BytesIO(big), "big.pdf")]})
+    assert response.status_code == 413
+    html = _html(response)
+    field = re.search(r'<input[^>]*id="file"[^>]*>\s*(?:<div class="form-text">[^<]*</div>\s*)?'
+                      r'<div class="invalid-feedback d-block" id="file-err">([^<]*)</div>', html)
+    assert field and field.group(1) == "文件超过 1 MB。", html
+    assert html.count(">文件超过 1 MB。<") == 1 and html.count('role="alert"') == 1  # at the field, one summary
+    assert 'value="2026-01-05"' in html and re.search(r'<option selected value="4">|<option value="4" selected', html)
+    assert 'data-max-bytes="1048576"' in html and 'data-too-large="文件超过 1 MB。"' in html
+    db.expire_all()
+    assert db.get(Milestone, m.id).status == "planned" and db.exec(select(EvidenceFile)).first() is None
+    assert [p.name for p in __import__("pathlib").Path(app.config["UPLOAD_DIR"]).iterdir()] == []
+    # the milestone page's own upload form: the milestone page again, the message at its file field
+    response = client.post(f"/projects/milestones/{m.id}/evidence", data={"file": (io.BytesIO(big), "big.pdf")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 413 and 'id="file-err">文件超过 1 MB。</div>' in _html(response)
+    assert 'name="title"' in _html(response)  # the milestone's form is on the page
+    # a body past even the upload bound (8 × the limit) never reaches the view: back to the form, saying why
+    huge = b"0" * (9 * 1024 * 1024)
+    response = client.post(f"/projects/milestones/{m.id}/evidence", data={"file": (io.BytesIO(huge), "huge.pdf")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/projects/milestones/{m.id}")
+    assert "文件超过 1 MB。" in _html(client.get(f"/projects/milestones/{m.id}"))
+    # other forms keep the bare limit: a large body anywhere else is the plain 413 page
+    assert client.post(f"/projects/{project.id}/gate", data={"note": "x" * (2 * 1024 * 1024)}).status_code == 413
+
+
 def test_gate_request_and_decision_in_the_browser(client, auth, world, make, db):
     project = make.project(world["platform"], stage="S1", trl_current=2)
     make.milestone(project, is_gate_criterion=True, status="done", completed_on=date(2026, 1, 3), trl_claimed=3)
@@ -178,6 +217,28 @@ def test_decision_form_errors_name_the_field(client, auth, world, make, db):
     assert "new due date for the rework" in _html(response)
     response = client.post(f"/gates/{review.id}", data={"decision": "teleport"})
     assert response.status_code == 422
+    db.expire_all()
+    assert db.get(GateReview, review.id).decision is None
+
+
+def test_kill_without_a_rationale_says_so_once_at_the_field_with_one_summary(client, auth, world, make, db):
+    """Issue 17: the refusal was shown three times (a flashed banner, the form's alert, the field)."""
+    project = make.project(world["platform"], stage="S1")
+    review = GateReview(project_id=project.id, from_stage="S1", to_stage="S2", requested_by_id=world["operator"].id)
+    db.add(review)
+    db.commit()
+    auth.login(world["gatekeeper"].email)
+    client.get(f"/gates/{review.id}")  # the welcome after signing in is shown here
+    response = client.post(f"/gates/{review.id}", data={"decision": "kill", "rationale": ""})
+    assert response.status_code == 422
+    html = _html(response)
+    assert html.count(">此项为必填项。<") == 1  # as text once; the attribute below is for the browser
+    assert re.search(r'<textarea[^>]*id="rationale"[^>]*>[^<]*</textarea>\s*<div class="form-text">[^<]*</div>\s*'
+                     r'<div class="invalid-feedback d-block" id="rationale-err">此项为必填项。</div>', html), html
+    assert html.count('role="alert"') == 1 and html.count(">请更正标出的字段。<") == 1  # one summary
+    assert html.count("alert-danger") == 1
+    # the browser checks it before asking to confirm (static/js/app.js)
+    assert 'data-required-unless="decision=go"' in html and 'data-required-message="此项为必填项。"' in html
     db.expire_all()
     assert db.get(GateReview, review.id).decision is None
 

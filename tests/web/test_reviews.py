@@ -131,6 +131,14 @@ def test_operator_writes_the_self_assessment_with_attachments(client, auth, make
     bad = client.post(url + "/attachments?lang=en", data={"file": (io.BytesIO(b"hello"), "x.exe")},
                       content_type="multipart/form-data", follow_redirects=True)
     assert "This type of file is not accepted." in bad.get_data(as_text=True)
+    # a file past the request body limit is refused like a wrong type: back on the page, saying so (issue 17)
+    app = client.application
+    app.config["MAX_UPLOAD_MB"], app.config["MAX_CONTENT_LENGTH"] = 1, 1024 * 1024 + 64 * 1024
+    big = client.post(url + "/attachments?lang=en", data={"file": (io.BytesIO(b"%PDF-1.7 " + b"0" * 1536 * 1024), "大.pdf")},
+                      content_type="multipart/form-data")
+    assert big.status_code == 302
+    assert "The file is larger than 1 MB." in client.get(url + "?lang=en").get_data(as_text=True)
+    app.config["MAX_UPLOAD_MB"] = 20
     auth.logout()
     auth.login(reviewer.email)
     download = client.get(f"/reviews/attachments/{file.id}")

@@ -46,7 +46,7 @@ from ...services import milestones as milestone_svc
 from ...services import outcomes as outcome_svc
 from ...services import projects as project_svc
 from ..dashboards.charts import platform_charts
-from ..helpers import actor, form_input, require, submit
+from ..helpers import actor, form_input, require, submit, takes_uploads
 from .forms import (
     CompleteForm,
     ConfirmForm,
@@ -252,6 +252,7 @@ def milestone_edit(milestone_id: int):
 
 
 @bp.route("/milestones/<int:milestone_id>/complete", methods=["GET", "POST"])
+@takes_uploads()
 @login_required
 def milestone_complete(milestone_id: int):
     session, milestone, project = _changing_milestone(milestone_id, permissions.can_edit_milestones)
@@ -309,6 +310,7 @@ def _store(session, project, upload, **owner):
 
 
 @bp.route("/milestones/<int:milestone_id>/evidence", methods=["POST"])
+@takes_uploads("projects.milestone_edit")
 @login_required
 def milestone_evidence(milestone_id: int):
     session, milestone, project = _changing_milestone(milestone_id, permissions.can_edit_milestones)
@@ -336,6 +338,7 @@ def evidence_download(evidence_id: int):
 # --- outcomes ------------------------------------------------------------------------------------------
 
 @bp.route("/<int:project_id>/outcomes/new", methods=["GET", "POST"])
+@takes_uploads()
 @login_required
 def outcome_new(project_id: int):
     session, project = _changing(project_id, permissions.can_edit_project)

@@ -19,7 +19,7 @@ from ...services import reviews as svc
 from ...services import self_assessments as sa_svc
 from ..dashboards.charts import reviewer_charts
 from ...loaders import load_attachment, signed_in
-from ..helpers import act, actor, apply_errors, form_input, require
+from ..helpers import act, actor, apply_errors, form_input, require, takes_uploads
 from . import forms as f
 
 bp = Blueprint("reviews", __name__, url_prefix="/reviews")
@@ -165,6 +165,7 @@ def self_assessment(cycle_id: int, platform_id: int):
 
 
 @bp.post("/<int:cycle_id>/self-assessment/<int:platform_id>/attachments")
+@takes_uploads("reviews.self_assessment")
 @login_required
 def attach(cycle_id: int, platform_id: int):
     session = get_session()
