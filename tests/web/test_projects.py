@@ -141,7 +141,7 @@ def test_a_file_over_the_body_limit_shows_the_form_again_with_the_values_kept(cl
     project = make.project(world["platform"])
     m = make.milestone(project, is_gate_criterion=True)
     auth.login(world["operator"].email)
-    client.get(f"/projects/milestones/{m.id}/complete")  # the welcome after signing in is shown here
+    assert client.get(f"/projects/milestones/{m.id}/complete").status_code == 200  # shows the sign-in welcome
     big = b"%PDF-1.4\n" + b"0" * (3 * 1024 * 1024 // 2)  # past MAX_CONTENT_LENGTH, within the upload bound
     response = client.post(f"/projects/milestones/{m.id}/complete", content_type="multipart/form-data", data={
         "completed_on": "2026-01-05", "trl_claimed": "4", "version": "1", "file": [(io.BytesIO(big), "big.pdf")]})
@@ -228,7 +228,7 @@ def test_kill_without_a_rationale_says_so_once_at_the_field_with_one_summary(cli
     db.add(review)
     db.commit()
     auth.login(world["gatekeeper"].email)
-    client.get(f"/gates/{review.id}")  # the welcome after signing in is shown here
+    assert client.get(f"/gates/{review.id}").status_code == 200  # shows the sign-in welcome
     response = client.post(f"/gates/{review.id}", data={"decision": "kill", "rationale": ""})
     assert response.status_code == 422
     html = _html(response)
