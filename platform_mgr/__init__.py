@@ -161,6 +161,14 @@ def _init_extensions(app: Flask) -> None:
                 user = s.get(User, current_user.id)
                 set_preferred_lang(s, user, chosen)
                 s.commit()
+            from flask import flash
+            from flask_babel import force_locale
+
+            with force_locale(chosen):  # said in the language just chosen: the switch is remembered
+                flash(_("The interface language is now English, and it stays so when you sign in again; "
+                        "the language link in the menu bar changes it back.") if chosen == "en" else
+                      _("The interface language is now Chinese, and it stays so when you sign in again; "
+                        "the language link in the menu bar changes it back."), "info")
             from sqlalchemy.orm.attributes import set_committed_value
 
             set_committed_value(current_user._get_current_object(), "preferred_lang", chosen)  # no second write

@@ -25,9 +25,17 @@ def test_lang_query_switches_to_english_and_is_remembered(client):
 def test_language_preference_is_stored_for_the_user(client, auth, make, db):
     user = make.admin()
     auth.login(user.email)
-    client.get("/home?lang=en", expect=200)
+    html = client.get("/home?lang=en", expect=200).get_data(as_text=True)
     db.expire_all()
     assert db.get(type(user), user.id).preferred_lang == "en"
+    # the switch says it is remembered, in the language just chosen, once
+    assert "The interface language is now English, and it stays so when you sign in again" in html
+    again = client.get("/home?lang=en", expect=200).get_data(as_text=True)
+    assert "The interface language is now" not in again
+    back = client.get("/home?lang=zh", expect=200).get_data(as_text=True)
+    assert "界面语言已切换为中文，再次登录时仍使用中文" in back
+    db.expire_all()
+    assert db.get(type(user), user.id).preferred_lang == "zh_Hans_CN"
 
 
 def test_no_asset_comes_from_another_host(client, auth, make):

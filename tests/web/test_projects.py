@@ -389,3 +389,22 @@ def test_gate_template_admin_page(client, auth, world, db):
     assert client.post(f"/gates/templates/{pid}/customise", data={}).status_code == 302
     assert len(db.exec(select(GateTemplateItem).where(GateTemplateItem.platform_id == pid)).all()) >= 1
     assert re.search(r"gate_template_item", " ".join(e.entity_type for e in db.exec(select(AuditEvent)).all()))
+
+
+def test_a_malformed_date_is_kept_in_its_field_with_the_error(client, auth, world, make, db):
+    """Issue 17: the date input emptied a date it could not hold when the form came back; the text as entered is
+    shown (as text) with the error at its field, the other fields as entered, and nothing is written."""
+    project = make.project(world["platform"])
+    auth.login(world["operator"].email)
+    response = client.post(f"/projects/{project.id}/milestones/new", data={
+        "title": "动物实验报告", "stage": "S0", "due_on": "2026-02-30", "status": "planned"})
+    assert response.status_code == 422
+    html = _html(response)
+    (tag,) = re.findall(r'<input[^>]*id="due_on"[^>]*>', html)
+    assert 'type="text"' in tag and 'value="2026-02-30"' in tag and 'aria-describedby="due_on-err"' in tag
+    assert re.search(r'id="due_on-err">[^<]+<', html)
+    assert 'value="动物实验报告"' in html
+    assert db.exec(select(Milestone).where(Milestone.title == "动物实验报告")).all() == []
+    # a valid date, or none, stays a date input
+    page = _html(client.get(f"/projects/{project.id}/milestones/new"))
+    assert re.search(r'<input[^>]*id="due_on"[^>]*type="date"|<input[^>]*type="date"[^>]*id="due_on"', page)
