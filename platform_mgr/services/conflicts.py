@@ -18,6 +18,7 @@ from ..i18n import label
 from ..models import Assignment, Gatekeeper, Institution, OperatorPlatform, Platform, ReviewCycle, User
 from ..queries.cycles import lock_cycle_state
 from ..queries.institutions import find_by_name
+from ..queries.jobs import active_admin_ids
 from . import audit
 
 LIVE_STATES = ("draft", "open")
@@ -171,7 +172,7 @@ def _notify_admins(session: Session, actor, assignments: list[Assignment]) -> No
         return
     from . import notifications
 
-    admins = session.exec(select(User.id).where(User.role == "admin", User.active.is_(True))).all()
+    admins = active_admin_ids(session)
     messages = []
     for a in assignments:
         reviewer, platform = session.get(User, a.reviewer_id), session.get(Platform, a.platform_id)

@@ -13,7 +13,8 @@ from ..domain.scoring import delisting_review
 from ..enums import DelistingResolution, PlatformStatus
 from ..errors import Conflict
 from ..inputs.platforms import DelistingReviewResolution, PlatformStatusChange
-from ..models import EligibilitySnapshot, Platform, ReviewCycle, User
+from ..models import EligibilitySnapshot, Platform, ReviewCycle
+from ..queries.jobs import active_admin_ids
 from . import audit
 from .eligibility import verified_snapshot
 from .platforms import change_status
@@ -68,7 +69,7 @@ def _notify_admins(session: Session, cycle: ReviewCycle, platforms: list[Platfor
 
     if not platforms:
         return
-    admins = session.exec(select(User.id).where(User.role == "admin", User.active.is_(True)).order_by(User.id)).all()
+    admins = active_admin_ids(session)
     notifications.notify(session, [
         notifications.Message(MAIL_KINDS[0], uid, f"delisting_review:platform={p.id}:cycle={cycle.id}:user={uid}",
                               {"code": p.code, "name_zh": p.name_zh, "name_en": p.name_en, "cycle_name": cycle.name},

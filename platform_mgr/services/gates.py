@@ -22,6 +22,7 @@ from ..inputs.projects import GateTemplateItem as TemplateItemInput
 from ..messages import gate_check_message
 from ..models import GateReview, GateTemplateItem, Milestone, Platform, Project, utcnow
 from ..queries import gates as gq
+from ..queries.jobs import active_admin_ids
 from . import audit
 from .milestones import AUDIT_FIELDS as MILESTONE_AUDIT_FIELDS
 from .milestones import FIX, apply_stage_template, audit_child, domain_error
@@ -73,10 +74,10 @@ def _recipients(session: Session, model, platform_id: int, role: str) -> list[in
 
 def _notify_requested(session: Session, user, project: Project, review: GateReview) -> None:
     """The platform's gatekeepers and the admins hear of a new gate request (never the requester)."""
-    from ..models import Gatekeeper, User
+    from ..models import Gatekeeper
     from . import notifications
 
-    admins = session.exec(select(User.id).where(User.role == "admin", User.active.is_(True))).all()
+    admins = active_admin_ids(session)
     recipients = set(_recipients(session, Gatekeeper, project.platform_id, "reviewer")) | set(admins)
     recipients.discard(getattr(user, "id", None))
     context = {"project_title_zh": project.title_zh, "project_title_en": project.title_en,

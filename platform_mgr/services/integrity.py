@@ -17,7 +17,8 @@ from sqlmodel import Session, select
 
 from ..errors import SnapshotTampered
 from ..exports import snapshot_digests
-from ..models import AuditEvent, EligibilitySnapshot, ReviewCycle, User
+from ..models import AuditEvent, EligibilitySnapshot, ReviewCycle
+from ..queries.jobs import active_admin_ids
 from . import audit, notifications
 from .eligibility import result_from_snapshot, snapshot_problem
 
@@ -36,7 +37,7 @@ def report_tampered(session: Session, exc: SnapshotTampered, *, now: datetime) -
     name = cycle.name if cycle is not None else f"#{exc.cycle_id}"
     audit.record(session, None, "eligibility_snapshot", exc.snapshot_id, "tamper_detected", None, {
         "cycle_id": exc.cycle_id, "observed_digest": exc.observed_digest, "reason": exc.reason}, at=now)
-    admins = session.exec(select(User.id).where(User.role == "admin", User.active.is_(True)).order_by(User.id)).all()
+    admins = active_admin_ids(session)
     notifications.notify(session, [
         notifications.Message(MAIL_KINDS[0], uid,
                               f"snapshot_tampered:snapshot={exc.snapshot_id}:digest={exc.observed_digest}:user={uid}",
